@@ -1,0 +1,95 @@
+# racelab: a plain GNU Makefile.
+#
+#   make            build build/racelab (installs missing libraries on Debian)
+#   make demo       build and run racelab
+#   make test       build and run the whole test suite (starts its own PostgreSQL)
+#   make test-asan  the suite under AddressSanitizer + UBSan (build-asan/)
+#   make test-tsan  the suite under ThreadSanitizer (build-tsan/)
+#   make bench      throughput figures beside bare loops of the same SQL
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC ?= cc
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/racelab
+BUILD ?= build
+PKG_CONFIG ?= pkg-config
+PKGS = ncursesw sqlite3 libpq
+
+CFLAGS ?= -O2 -g
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread $(SAN) \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+override LDFLAGS += -pthread $(SAN)
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+LIB_SRC = $(wildcard core/*.c demos/*.c viz/*.c)
+LIB_SRC := $(filter-out core/main.c,$(LIB_SRC))
+LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC = $(wildcard tests/*.c)
+TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.t)
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all deps demo test check test-asan test-tsan bench install uninstall clean
+
+all: deps
+	@$(MAKE) --no-print-directory $(BUILD)/racelab
+
+# On a fresh machine the libraries may be missing: install them first.
+deps:
+	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || scripts/install-deps.sh
+
+$(BUILD)/racelab: $(BUILD)/core/main.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%.t: $(BUILD)/tests/%.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+demo: all
+	$(BUILD)/racelab
+
+# Unit tests are C programs (build/tests/*.t); end-to-end tests are shell scripts
+# (tests/*.t).  Both speak TAP to prove.  pg-test-server.sh starts a throwaway
+# PostgreSQL for the duration (or uses $$RACELAB_TEST_PG if set).
+test check: deps
+	@scripts/install-deps.sh --check >/dev/null 2>&1 || scripts/install-deps.sh
+	@$(MAKE) --no-print-directory $(BUILD)/racelab $(TEST_BIN)
+	RACELAB=$(CURDIR)/$(BUILD)/racelab RACELAB_BUILD=$(CURDIR)/$(BUILD) \
+		scripts/pg-test-server.sh run prove -e '' $(PROVE_FLAGS) $(TEST_BIN) tests/*.t
+
+SAN_ASAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_TSAN = -fsanitize=thread
+
+test-asan:
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(MAKE) --no-print-directory BUILD=build-asan SAN="$(SAN_ASAN)" CFLAGS="-O1 -g" test
+
+test-tsan:
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+		$(MAKE) --no-print-directory BUILD=build-tsan SAN="$(SAN_TSAN)" CFLAGS="-O1 -g" test
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BUILD)/racelab $(BENCH_BIN)
+	RACELAB=$(CURDIR)/$(BUILD)/racelab RACELAB_BUILD=$(CURDIR)/$(BUILD) \
+		scripts/pg-test-server.sh run bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 755 $(BUILD)/racelab $(DESTDIR)$(BINDIR)/racelab
+	install -m 644 docs/racelab.1 $(DESTDIR)$(MANDIR)/man1/racelab.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/racelab $(DESTDIR)$(MANDIR)/man1/racelab.1
+
+clean:
+	rm -rf build build-asan build-tsan
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

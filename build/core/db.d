@@ -1,0 +1,2 @@
+build/core/db.o: core/db.c core/db.h
+core/db.h:

@@ -1,0 +1,239 @@
+/*
+ * cli.c: parsing racelab's command line (DESIGN.md, "Command line").
+ * Every refusal names the bad value and what is allowed, in one line.
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EX_USAGE 64
+
+const char cli_usage[] =
+"usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product or coupon)\n"
+"       racelab --help | --version\n"
+"\n"
+"Scenarios:\n"
+"  product   a product counter that loses sales (lost update)\n"
+"  coupon    a single-use coupon redeemed twice (check-then-act)\n"
+"\n"
+"Options:\n"
+"  -b, --backend NAME    sqlite (default) or postgres\n"
+"  -d, --db WHERE        sqlite: a directory for the database files (default: a\n"
+"                        private temporary directory, removed at exit);\n"
+"                        postgres: a libpq connection string or URI (default:\n"
+"                        libpq's defaults and the PG* environment variables)\n"
+"  -s, --strategy LIST   comma-separated from naive,atomic,locked (default: all)\n"
+"  -t, --threads N       worker threads per strategy, 1-64 (default 4)\n"
+"  -n, --ops N           operations per thread; coupon: rounds (default: product\n"
+"                        2000, coupon 300)\n"
+"      --think MS        think time between a read and the write that uses it\n"
+"                        (default: product 0, coupon 1)\n"
+"      --seed N          seed for everything random (printed in every report)\n"
+"      --no-ui           plain text report (the default when not on a terminal)\n"
+"      --json            the JSON report on stdout\n"
+"      --trace           print every step as it happens\n"
+"  -h, --help            show this help\n"
+"  -V, --version         show the version\n"
+"\n"
+"Exit status: 0 every safe strategy kept its invariant; 1 a safe strategy showed\n"
+"an anomaly; 64 usage error; 69 database unavailable; 70 internal error;\n"
+"130 interrupted.\n"
+"\n"
+"PostgreSQL: racelab product -b postgres -d 'host=localhost dbname=shop user=me'\n"
+"Each strategy runs in a schema of its own, dropped at the end.\n";
+
+enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE };
+
+static const struct option options[] = {
+	{ "backend", required_argument, NULL, 'b' },
+	{ "db", required_argument, NULL, 'd' },
+	{ "strategy", required_argument, NULL, 's' },
+	{ "threads", required_argument, NULL, 't' },
+	{ "ops", required_argument, NULL, 'n' },
+	{ "think", required_argument, NULL, OPT_THINK },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "step", no_argument, NULL, OPT_STEP },
+	{ "no-ui", no_argument, NULL, OPT_NO_UI },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "trace", no_argument, NULL, OPT_TRACE },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* Parse S as a whole decimal number in [lo, hi]. */
+static int parse_num(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end;
+
+	errno = 0;
+	if (!*s || *s == ' ')
+		return -1;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_strategies(const char *list, struct cli *c, char *err, size_t n)
+{
+	char buf[128], *save = NULL;
+	int seen[DEMO_STRATEGIES] = { 0 };
+
+	if (strlen(list) >= sizeof buf || !*list) {
+		snprintf(err, n, "bad value '%s' for --strategy: use a comma-separated list"
+		         " of naive, atomic, locked", list);
+		return EX_USAGE;
+	}
+	strcpy(buf, list);
+	c->nstrategies = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int i = demo_strategy_index(&demo_product, tok);
+
+		if (i < 0) {
+			snprintf(err, n, "unknown strategy '%s': choose from naive, atomic, locked",
+			         tok);
+			return EX_USAGE;
+		}
+		if (seen[i]++) {
+			snprintf(err, n, "strategy '%s' is listed twice in --strategy", tok);
+			return EX_USAGE;
+		}
+		c->strategies[c->nstrategies++] = i;
+	}
+	if (c->nstrategies == 0) {
+		snprintf(err, n, "bad value '%s' for --strategy: use a comma-separated list"
+		         " of naive, atomic, locked", list);
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
+{
+	long long v;
+	int opt;
+
+	memset(c, 0, sizeof *c);
+	c->action = ACT_RUN;
+	c->demo = &demo_product;
+	c->db = db_sqlite();
+	c->threads = 4;
+	c->think_ms = -1;
+	for (int i = 0; i < DEMO_STRATEGIES; i++)
+		c->strategies[i] = i;
+	c->nstrategies = DEMO_STRATEGIES;
+
+	optind = 0;             /* a full reset: tests call cli_parse many times */
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":b:d:s:t:n:hV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'b':
+			if (!(c->db = db_find(optarg))) {
+				snprintf(err, n, "unknown backend '%s': choose sqlite or postgres",
+				         optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'd':
+			if (!*optarg) {
+				snprintf(err, n, "empty value for --db");
+				return EX_USAGE;
+			}
+			c->where = optarg;
+			break;
+		case 's':
+			if (parse_strategies(optarg, c, err, n))
+				return EX_USAGE;
+			break;
+		case 't':
+			if (parse_num(optarg, 1, 64, &v)) {
+				snprintf(err, n, "bad value '%s' for --threads: allowed 1 to 64", optarg);
+				return EX_USAGE;
+			}
+			c->threads = (int)v;
+			break;
+		case 'n':
+			if (parse_num(optarg, 1, 1000000, &v)) {
+				snprintf(err, n, "bad value '%s' for --ops: allowed 1 to 1000000",
+				         optarg);
+				return EX_USAGE;
+			}
+			c->ops = (int)v;
+			break;
+		case OPT_THINK:
+			if (parse_num(optarg, 0, 60000, &v)) {
+				snprintf(err, n, "bad value '%s' for --think: allowed 0 to 60000"
+				         " milliseconds", optarg);
+				return EX_USAGE;
+			}
+			c->think_ms = (int)v;
+			break;
+		case OPT_SEED:
+			if (parse_num(optarg, 0, INT64_MAX, &v)) {
+				snprintf(err, n, "bad value '%s' for --seed: allowed 0 to %lld", optarg,
+				         (long long)INT64_MAX);
+				return EX_USAGE;
+			}
+			c->seed = (uint64_t)v;
+			c->seed_given = 1;
+			break;
+		case OPT_SCHEDULE:
+		case OPT_STEP:
+			snprintf(err, n, "%s is not available yet in this version of racelab",
+			         opt == OPT_STEP ? "--step" : "--schedule");
+			return EX_USAGE;
+		case OPT_NO_UI:
+			if (c->output != OUT_JSON)
+				c->output = OUT_TEXT;
+			break;
+		case OPT_JSON:
+			c->output = OUT_JSON;
+			break;
+		case OPT_TRACE:
+			c->trace = 1;
+			break;
+		case 'h':
+			c->action = ACT_HELP;
+			return 0;
+		case 'V':
+			c->action = ACT_VERSION;
+			return 0;
+		case ':':
+			snprintf(err, n, "option '%s' needs a value (see racelab --help)",
+			         argv[optind - 1]);
+			return EX_USAGE;
+		default:
+			if (optopt && optopt < 256)
+				snprintf(err, n, "unknown option '-%c' (see racelab --help)", optopt);
+			else
+				snprintf(err, n, "unknown option '%s' (see racelab --help)",
+				         argv[optind - 1]);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		const char *word = argv[optind++];
+
+		if (!strcmp(word, "lessons") || !strcmp(word, "lesson")) {
+			snprintf(err, n, "'%s' is not available yet in this version of racelab", word);
+			return EX_USAGE;
+		}
+		if (!(c->demo = demo_find(word))) {
+			snprintf(err, n, "unknown scenario '%s': choose product or coupon", word);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, n, "unexpected argument '%s' (see racelab --help)", argv[optind]);
+		return EX_USAGE;
+	}
+	return 0;
+}

@@ -1,0 +1,51 @@
+/*
+ * cli.h: the command line, parsed into a struct cli and nothing else, so that
+ * tests can check every accepted and refused input without running anything.
+ */
+#ifndef RACELAB_CLI_H
+#define RACELAB_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../demos/demo.h"
+#include "db.h"
+
+#define RACELAB_VERSION "0.1.0"
+
+/* How racelab reports. */
+enum cli_output {
+	OUT_AUTO,               /* the dashboard on a terminal, else text */
+	OUT_TEXT,               /* --no-ui */
+	OUT_JSON,               /* --json */
+};
+
+enum cli_action {
+	ACT_RUN,                /* run a scenario */
+	ACT_HELP,
+	ACT_VERSION,
+};
+
+struct cli {
+	enum cli_action action;
+	const struct demo *demo;
+	const db_backend *db;
+	const char *where;              /* -d */
+	int strategies[DEMO_STRATEGIES];/* indices into demo->strategies */
+	int nstrategies;
+	int threads;
+	int ops;                        /* 0: the scenario's default */
+	int think_ms;                   /* -1: the scenario's default */
+	uint64_t seed;
+	int seed_given;
+	enum cli_output output;
+	int trace;
+};
+
+/* Parse ARGV.  Returns 0, or 64 (EX_USAGE) with one line in err (no newline). */
+int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen);
+
+/* The --help text. */
+extern const char cli_usage[];
+
+#endif

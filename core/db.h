@@ -1,0 +1,97 @@
+/*
+ * db.h: the backend interface. A backend is a const struct of function pointers,
+ * reached through one getter per backend (db_sqlite(), db_postgres()); its private
+ * state hides behind the opaque db_site, db_area and db_conn types.
+ *
+ * Vocabulary:
+ *   site  what -d/--db names: for SQLite a directory, for PostgreSQL a server.
+ *   area  one strategy's isolated copy of the schema: for SQLite its own file,
+ *         for PostgreSQL its own schema.  One panel's locks never slow another.
+ *   conn  one connection to an area; each worker thread owns exactly one.
+ *
+ * SQL is written once, PostgreSQL-style, with $1, $2 … placeholders; values are
+ * always bound, never formatted into the SQL.
+ */
+#ifndef RACELAB_DB_H
+#define RACELAB_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct db_site db_site;
+typedef struct db_area db_area;
+typedef struct db_conn db_conn;
+
+enum db_type { DB_NULL, DB_INT, DB_TEXT };
+
+typedef struct db_value {
+	enum db_type type;
+	int64_t i;              /* DB_INT */
+	const char *s;          /* DB_TEXT, owned by the caller */
+} db_value;
+
+#define DB_I(x) ((db_value){ .type = DB_INT, .i = (x) })
+#define DB_S(x) ((db_value){ .type = DB_TEXT, .s = (x) })
+
+/* What a statement returned.  Statements here return at most one integer. */
+typedef struct db_result {
+	int has_row;            /* the statement returned a row */
+	int64_t value;          /* its first column, when has_row */
+	int64_t changes;        /* rows inserted, updated or deleted */
+} db_result;
+
+/* How a call ended. */
+enum db_status {
+	DB_OK = 0,
+	DB_RETRY,               /* busy, serialization failure or deadlock: retry the operation */
+	DB_ERROR,               /* the statement failed; the connection is still usable */
+	DB_GONE,                /* the connection or database is lost: stop the run */
+};
+
+/* Called from inside exec, on the calling thread, when a statement starts to wait
+ * for a lock another connection holds.  Returns nonzero to give up waiting
+ * (exec then returns DB_RETRY); this is how a stopping run unblocks a waiter. */
+typedef int (*db_wait_fn)(void *arg);
+
+#define DB_ERRLEN 256
+
+typedef struct db_backend {
+	const char *name;               /* "sqlite" or "postgres" */
+	int row_locks;                  /* has SELECT … FOR UPDATE */
+	const char *begin_locked;       /* BEGIN that starts a locking transaction */
+
+	/* Open the site WHERE (NULL: the backend's default).  On failure returns NULL
+	 * and writes one line without a trailing newline into err. */
+	db_site *(*site_open)(const char *where, char *err);
+	/* A human-readable name of the site, safe to print (no password). */
+	const char *(*site_name)(db_site *site);
+	/* Close the site and remove whatever it created to hold areas (a temp dir). */
+	void (*site_close)(db_site *site);
+
+	/* Create a fresh, empty area called LABEL (a short identifier such as
+	 * "product_naive"); anything left there by an earlier run is replaced. */
+	db_area *(*area_create)(db_site *site, const char *label, char *err);
+	/* Remove the area and everything in it; a kept SQLite directory keeps its files. */
+	void (*area_drop)(db_area *area);
+
+	/* Connect to an area.  ON_WAIT is called as described above. */
+	db_conn *(*connect)(db_area *area, db_wait_fn on_wait, void *arg, char *err);
+	void (*disconnect)(db_conn *conn);
+
+	/* Run one statement with bound ARGS; fills RES (may be NULL) and, unless
+	 * DB_OK, writes the database's own message into err. */
+	enum db_status (*exec)(db_conn *conn, const char *sql, const db_value *args,
+	                       int nargs, db_result *res, char *err);
+} db_backend;
+
+const db_backend *db_sqlite(void);
+const db_backend *db_postgres(void);
+
+/* The backend called NAME, or NULL. */
+const db_backend *db_find(const char *name);
+
+/* Run a NULL-terminated list of statements without arguments; the first failure wins. */
+enum db_status db_exec_all(const db_backend *db, db_conn *conn, const char *const *sql,
+                           char *err);
+
+#endif

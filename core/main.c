@@ -1,0 +1,192 @@
+/*
+ * main.c: racelab's entry point: parse the command line, run the scenario, report,
+ * and turn the outcome into an exit status (DESIGN.md, "Command line").
+ *
+ * Signals: SIGINT, SIGTERM and SIGHUP are blocked in every thread and taken by one
+ * signal thread with sigwait(), which only asks the run to stop.  The main thread
+ * then leaves through the same path as a finished run, so the databases are
+ * removed and the terminal is restored whatever happened.
+ */
+#include <locale.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report.h"
+#include "run.h"
+#include "trace.h"
+
+#define EX_ANOMALY 1
+#define EX_USAGE 64
+#define EX_UNAVAILABLE 69
+#define EX_SOFTWARE 70
+#define EX_INTERRUPTED 130
+
+static pthread_mutex_t current_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct run *current;             /* the run a signal should stop */
+static _Atomic int interrupted;
+
+static void *signal_thread(void *arg)
+{
+	sigset_t *set = arg;
+	int sig;
+
+	for (;;) {
+		if (sigwait(set, &sig) != 0)
+			continue;
+		atomic_store(&interrupted, 1);
+		pthread_mutex_lock(&current_mu);
+		if (current)
+			run_stop(current);
+		pthread_mutex_unlock(&current_mu);
+	}
+	return NULL;
+}
+
+static void set_current(struct run *r)
+{
+	pthread_mutex_lock(&current_mu);
+	current = r;
+	pthread_mutex_unlock(&current_mu);
+	if (r && atomic_load(&interrupted))
+		run_stop(r);
+}
+
+static void start_signal_thread(void)
+{
+	static sigset_t set;
+	pthread_t tid;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);         /* inherited by every thread */
+	signal(SIGPIPE, SIG_IGN);
+	if (pthread_create(&tid, NULL, signal_thread, &set) == 0)
+		pthread_detach(tid);
+}
+
+static void print_line(const char *line, void *arg)
+{
+	fprintf(arg, "%s\n", line);
+}
+
+static uint64_t fresh_seed(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_nsec ^ (uint64_t)ts.tv_sec * 2654435761u ^
+	        (uint64_t)getpid() << 16) % 1000000;
+}
+
+/* Run the scenario headless: drain events (printing the trace if asked) until
+ * every worker has exited, then report. */
+static int run_headless(const struct cli *cli, struct run_config *cfg)
+{
+	enum run_status st;
+	char err[DB_ERRLEN];
+	struct trace trace;
+	const char *names[DEMO_STRATEGIES];
+	FILE *trace_to = cli->output == OUT_JSON ? stderr : stdout;
+	struct report rep = { 0 };
+	struct run *r;
+	int status;
+
+	r = run_new(cfg, err, &st);
+	if (!r) {
+		fprintf(stderr, "racelab: %s\n", err);
+		return st == RUN_UNAVAILABLE ? EX_UNAVAILABLE : EX_SOFTWARE;
+	}
+	for (int i = 0; i < cfg->nstrategies; i++)
+		names[i] = cfg->demo->strategies[cfg->strategies[i]].name;
+	if (trace_init(&trace, names, cfg->nstrategies, cfg->threads, print_line,
+	               trace_to) != 0) {
+		fprintf(stderr, "racelab: out of memory\n");
+		run_free(r);
+		return EX_SOFTWARE;
+	}
+	set_current(r);
+	if (run_start(r) != RUN_OK)
+		fprintf(stderr, "racelab: %s\n", run_error(r));
+	while (!run_finished(r)) {
+		if (!run_drain(r, cli->trace ? trace_event : NULL, &trace)) {
+			struct timespec pause = { 0, 1000000 };
+
+			nanosleep(&pause, NULL);
+		}
+	}
+	run_drain(r, cli->trace ? trace_event : NULL, &trace);
+	st = run_wait(r);
+
+	rep.cfg = cfg;
+	rep.nresults = cfg->nstrategies;
+	for (int i = 0; i < rep.nresults; i++)
+		rep.results[i] = run_result(r, i);
+	rep.site = run_site_name(r);
+	rep.kept = cli->where != NULL;
+	rep.interrupted = atomic_load(&interrupted);
+	if (cli->output == OUT_JSON)
+		report_json(stdout, &rep);
+	else
+		report_text(stdout, &rep);
+	fflush(stdout);
+
+	status = report_status(&rep);
+	if (st == RUN_UNAVAILABLE) {
+		fprintf(stderr, "racelab: the database was lost during the run: %s\n",
+		        run_error(r));
+		status = EX_UNAVAILABLE;
+	} else if (st == RUN_INTERNAL) {
+		status = EX_SOFTWARE;
+	} else if (rep.interrupted) {
+		fprintf(stderr, "racelab: interrupted; the databases were cleaned up\n");
+		status = EX_INTERRUPTED;
+	}
+	set_current(NULL);
+	trace_done(&trace);
+	run_free(r);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli cli;
+	struct run_config cfg = { 0 };
+	char err[256];
+	int rc;
+
+	setlocale(LC_ALL, "");
+	rc = cli_parse(argc, argv, &cli, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "racelab: %s\n", err);
+		return EX_USAGE;
+	}
+	if (cli.action == ACT_HELP) {
+		fputs(cli_usage, stdout);
+		return 0;
+	}
+	if (cli.action == ACT_VERSION) {
+		printf("racelab %s\n", RACELAB_VERSION);
+		return 0;
+	}
+	cfg.demo = cli.demo;
+	cfg.db = cli.db;
+	cfg.where = cli.where;
+	memcpy(cfg.strategies, cli.strategies, sizeof cfg.strategies);
+	cfg.nstrategies = cli.nstrategies;
+	cfg.threads = cli.threads;
+	cfg.ops = cli.ops ? cli.ops : cli.demo->default_ops;
+	cfg.think_ms = cli.think_ms >= 0 ? cli.think_ms : cli.demo->default_think_ms;
+	cfg.seed = cli.seed_given ? cli.seed : fresh_seed();
+
+	start_signal_thread();
+	return run_headless(&cli, &cfg);
+}

@@ -1,0 +1,562 @@
+/*
+ * postgres.c: the PostgreSQL backend, through libpq.
+ *
+ * A site is a server (a libpq conninfo string or URI; NULL means libpq's defaults
+ * and the PG* variables, as psql does).  The site keeps one control connection,
+ * which creates and drops the areas.  Each area is a schema of its own,
+ * racelab_<label>_<pid>_<6 random hex digits>, so runs never collide and nothing
+ * outside it is touched; dropping it (CASCADE) removes everything the run made.
+ * Every worker connection sets search_path to its area's schema alone, so the
+ * demos' SQL names bare tables.  Each worker thread owns one PGconn, which is all
+ * libpq asks of threaded programs.
+ *
+ * DESIGN: PostgreSQL, unlike SQLite, tells the client nothing while a statement
+ * waits for a row lock: the statement just takes longer.  So exec sends the
+ * statement asynchronously and polls the socket.  A result not ready within
+ * FIRST_WAIT_NS is taken to be a lock wait and reported through on_wait, again
+ * every NEXT_WAIT_NS while it lasts.  In free runs this timing heuristic is what
+ * counts lock waits on PostgreSQL: a statement slowed by a busy machine rather
+ * than a lock counts too.  (Deterministic schedules will ask the control
+ * connection for pg_blocking_pids(pid) instead; each db_conn keeps its backend's
+ * pid for that.)  When on_wait asks to give up, the statement is cancelled
+ * (PQcancel) and, once it has failed, exec returns DB_RETRY.
+ *
+ * Errors map by SQLSTATE: serialization failures, deadlocks and lock timeouts are
+ * retried; a lost connection (or an administrator's pg_terminate_backend) is
+ * DB_GONE; anything else is DB_ERROR.  The server never sees a password from us
+ * in a message, and site_name is built from the connection's host, port, database
+ * and user only: passwords in -d never reach the screen.
+ */
+#define _GNU_SOURCE
+#include "db.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FIRST_WAIT_NS (2LL * 1000000)          /* no result this soon: a lock wait */
+#define NEXT_WAIT_NS (10LL * 1000000)          /* then call on_wait this often */
+#define CANCEL_AGAIN_NS (1000LL * 1000000)     /* a cancel that did not land is resent */
+#define CANCEL_GIVE_UP_NS (5000LL * 1000000)   /* and after this long the server is gone */
+#define CONNECT_TIMEOUT "10"                   /* seconds, unless PGCONNECT_TIMEOUT says */
+#define MAX_ARGS 16                            /* bound values per statement */
+#define NAMELEN 64                             /* PostgreSQL's NAMEDATALEN */
+
+struct db_site {
+	PGconn *control;        /* creates and drops the areas; main thread only */
+	char *conninfo;         /* -d as given ("" for the defaults); may hold a password */
+	char name[256];         /* host, port, dbname, user: safe to print */
+	int max_connections;    /* the server's, for a helpful "too many clients" */
+	_Atomic int open;       /* our connections to the server, the control one included */
+};
+
+struct db_area {
+	db_site *site;
+	char schema[NAMELEN];   /* racelab_<label>_<pid>_<hex>: only [a-z0-9_] */
+};
+
+struct db_conn {
+	db_site *site;
+	PGconn *pg;
+	int pid;                /* the server process serving us (pg_blocking_pids) */
+	db_wait_fn on_wait;
+	void *arg;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Copy the first line of MSG into err, without "ERROR:  "-style prefixes. */
+static void first_line(char *err, const char *prefix, const char *msg)
+{
+	size_t n;
+
+	if (!msg || !*msg)
+		msg = "unknown error";
+	while (isspace((unsigned char)*msg))
+		msg++;
+	for (const char *const *p = (const char *const[]){ "FATAL:", "ERROR:", NULL }; *p; p++)
+		if (!strncmp(msg, *p, strlen(*p))) {
+			msg += strlen(*p);
+			while (isspace((unsigned char)*msg))
+				msg++;
+		}
+	n = strcspn(msg, "\r\n");
+	while (n > 0 && isspace((unsigned char)msg[n - 1]))
+		n--;
+	snprintf(err, DB_ERRLEN, "%s%.*s", prefix, (int)n, msg);
+}
+
+/* libpq's reason a connection failed, without the "connection to server at …
+ * failed: " that repeats what the site name already says. */
+static void connect_reason(char *out, PGconn *pg)
+{
+	const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
+	const char *p;
+
+	if (!strncmp(msg, "connection to server ", 21) && (p = strstr(msg, " failed: ")))
+		msg = p + 9;
+	first_line(out, "", msg);
+}
+
+/* Notices (DROP TABLE IF EXISTS's "does not exist, skipping") would land on the
+ * dashboard's screen: drop them. */
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Does libpq read S as a conninfo string or URI, rather than a database name? */
+static int is_conninfo(const char *s)
+{
+	return strchr(s, '=') || !strncmp(s, "postgresql://", 13) ||
+	       !strncmp(s, "postgres://", 11);
+}
+
+/* A connection to the site's server; NULL only when out of memory.  Check its
+ * PQstatus: a failed connection still says where it tried and why it failed. */
+static PGconn *open_pg(db_site *site)
+{
+	/* Keywords are applied in order, and the expanded dbname (the conninfo) comes
+	 * after connect_timeout, so a timeout given in -d wins over ours. */
+	const char *keys[] = { "connect_timeout", "dbname", "fallback_application_name", NULL };
+	const char *vals[] = { CONNECT_TIMEOUT, site->conninfo, "racelab", NULL };
+	PGconn *pg;
+
+	if (getenv("PGCONNECT_TIMEOUT"))
+		vals[0] = "";           /* an empty value is no value: the variable applies */
+	pg = PQconnectdbParams(keys, vals, 1);
+	if (pg && PQstatus(pg) == CONNECTION_OK)
+		PQsetNoticeProcessor(pg, ignore_notice, NULL);
+	return pg;
+}
+
+/* NAME=VALUE for the site name, quoted as in a conninfo when it has to be. */
+static void add_field(char *out, size_t n, const char *name, const char *value)
+{
+	size_t len = strlen(out);
+
+	if (!value || !*value || len >= n)
+		return;
+	snprintf(out + len, n - len, strpbrk(value, " '\\") ? "%s%s='%s'" : "%s%s=%s",
+	         len ? " " : "", name, value);
+}
+
+/* The site's name from what the connection says (libpq's parsed options, with
+ * the defaults filled in, even when it failed), never from the conninfo text. */
+static void name_from_conn(db_site *site, PGconn *pg)
+{
+	site->name[0] = '\0';
+	add_field(site->name, sizeof site->name, "host", PQhost(pg));
+	add_field(site->name, sizeof site->name, "port", PQport(pg));
+	add_field(site->name, sizeof site->name, "dbname", PQdb(pg));
+	add_field(site->name, sizeof site->name, "user", PQuser(pg));
+	if (!site->name[0])
+		snprintf(site->name, sizeof site->name, "the default server");
+}
+
+/* Is there a password anywhere in S?  Then libpq's parse errors, which quote
+ * pieces of S, must not be shown. */
+static int may_hold_password(const char *s)
+{
+	return strcasestr(s, "password") || (strstr(s, "://") && strchr(s, '@'));
+}
+
+/* Run one statement without arguments on the control connection, reconnecting
+ * once if the connection was lost.  Returns 0, or -1 with the reason in err. */
+static int control_exec(db_site *site, const char *sql, const char *what, char *err)
+{
+	PGresult *r;
+	char msg[DB_ERRLEN];
+	int rc = 0;
+
+	if (PQstatus(site->control) != CONNECTION_OK) {
+		PQreset(site->control);
+		PQsetNoticeProcessor(site->control, ignore_notice, NULL);
+	}
+	r = PQexec(site->control, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+
+		first_line(msg, "", primary ? primary : PQerrorMessage(site->control));
+		snprintf(err, DB_ERRLEN, "%.96s: %.100s%s", what, msg,
+		         state && !strcmp(state, "42501")
+		         ? " (racelab needs the CREATE privilege on the database)" : "");
+		rc = -1;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static db_site *site_open(const char *where, char *err)
+{
+	db_site *site = calloc(1, sizeof *site);
+	char reason[DB_ERRLEN];
+	PGresult *r;
+
+	if (!site || !(site->conninfo = strdup(where ? where : ""))) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		goto fail;
+	}
+	if (is_conninfo(site->conninfo)) {
+		char *perr = NULL;
+		PQconninfoOption *opts = PQconninfoParse(site->conninfo, &perr);
+
+		if (!opts) {
+			if (may_hold_password(site->conninfo))
+				snprintf(err, DB_ERRLEN, "invalid PostgreSQL connection string"
+				         " (not shown: it holds a password)");
+			else
+				first_line(err, "invalid PostgreSQL connection string: ",
+				           perr ? perr : "out of memory");
+			PQfreemem(perr);
+			goto fail;
+		}
+		PQconninfoFree(opts);
+	}
+	if (!(site->control = open_pg(site))) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		goto fail;
+	}
+	name_from_conn(site, site->control);
+	if (PQstatus(site->control) != CONNECTION_OK) {
+		connect_reason(reason, site->control);
+		snprintf(err, DB_ERRLEN, "cannot connect to PostgreSQL at %.100s: %.120s", site->name,
+		         reason);
+		goto fail;
+	}
+	atomic_store(&site->open, 1);
+	r = PQexec(site->control, "SHOW max_connections");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		site->max_connections = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return site;
+fail:
+	if (site) {
+		PQfinish(site->control);
+		free(site->conninfo);
+	}
+	free(site);
+	return NULL;
+}
+
+static const char *site_name(db_site *site)
+{
+	return site->name;
+}
+
+static void site_close(db_site *site)
+{
+	if (!site)
+		return;
+	PQfinish(site->control);
+	free(site->conninfo);
+	free(site);
+}
+
+/* Six hex digits that another run started in the same second will not share. */
+static unsigned random24(void)
+{
+	unsigned char b[3];
+
+	if (getentropy(b, sizeof b) == 0)
+		return (unsigned)b[0] << 16 | (unsigned)b[1] << 8 | b[2];
+	return (unsigned)(now_ns() ^ (int64_t)getpid() << 20) & 0xffffff;
+}
+
+static db_area *area_create(db_site *site, const char *label, char *err)
+{
+	db_area *area = calloc(1, sizeof *area);
+	char tail[32], sql[NAMELEN + 32], what[NAMELEN + 32];
+	size_t room, len;
+
+	if (!area) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return NULL;
+	}
+	area->site = site;
+	/* racelab_ + label + _<pid>_<hex>, cut to fit in NAMEDATALEN, in the plain
+	 * lower-case letters that need no quoting in psql either. */
+	snprintf(tail, sizeof tail, "_%ld_%06x", (long)getpid(), random24());
+	len = (size_t)snprintf(area->schema, sizeof area->schema, "racelab_");
+	room = sizeof area->schema - 1 - strlen(tail);
+	for (const char *p = label; *p && len < room; p++)
+		area->schema[len++] = isalnum((unsigned char)*p)
+		                      ? (char)tolower((unsigned char)*p) : '_';
+	snprintf(area->schema + len, sizeof area->schema - len, "%s", tail);
+
+	snprintf(sql, sizeof sql, "CREATE SCHEMA \"%s\"", area->schema);
+	snprintf(what, sizeof what, "cannot create schema %s", area->schema);
+	if (control_exec(site, sql, what, err) != 0) {
+		free(area);
+		return NULL;
+	}
+	return area;
+}
+
+/* Drops only the schema area_create made; if the server is gone, there is
+ * nothing left to do and nobody to tell. */
+static void area_drop(db_area *area)
+{
+	char sql[NAMELEN + 48], err[DB_ERRLEN];
+
+	if (!area)
+		return;
+	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS \"%s\" CASCADE", area->schema);
+	control_exec(area->site, sql, "drop schema", err);
+	free(area);
+}
+
+/* The server's "too many clients" is SQLSTATE 53300, but libpq hands over no
+ * SQLSTATE for a failed connection: we know it by its (English) words. */
+static db_conn *connect_area(db_area *area, db_wait_fn on_wait, void *arg, char *err)
+{
+	db_site *site = area->site;
+	db_conn *c = calloc(1, sizeof *c);
+	char reason[DB_ERRLEN], sql[NAMELEN + 32];
+	PGresult *r;
+
+	if (!c) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return NULL;
+	}
+	c->pg = open_pg(site);
+	if (PQstatus(c->pg) != CONNECTION_OK) {         /* PQstatus(NULL) is CONNECTION_BAD */
+		int n = atomic_load(&site->open) + 1;
+
+		connect_reason(reason, c->pg);
+		if (strstr(reason, "too many clients") ||
+		    strstr(reason, "connection slots are reserved"))
+			snprintf(err, DB_ERRLEN, "PostgreSQL refused connection %d: too many clients"
+			         " already (server allows max_connections=%d); use fewer threads (-t)",
+			         n, site->max_connections);
+		else if (strstr(reason, "too many connections for"))    /* CONNECTION LIMIT */
+			snprintf(err, DB_ERRLEN, "PostgreSQL refused connection %d: %.150s;"
+			         " use fewer threads (-t)", n, reason);
+		else
+			snprintf(err, DB_ERRLEN, "cannot connect to PostgreSQL at %.100s: %.120s",
+			         site->name, reason);
+		PQfinish(c->pg);
+		free(c);
+		return NULL;
+	}
+	atomic_fetch_add(&site->open, 1);
+	c->site = site;
+	c->pid = PQbackendPID(c->pg);
+	c->on_wait = on_wait;
+	c->arg = arg;
+	snprintf(sql, sizeof sql, "SET search_path TO \"%s\"", area->schema);
+	r = PQexec(c->pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		first_line(err, "cannot set search_path: ", PQerrorMessage(c->pg));
+		PQclear(r);
+		PQfinish(c->pg);
+		atomic_fetch_sub(&site->open, 1);
+		free(c);
+		return NULL;
+	}
+	PQclear(r);
+	return c;
+}
+
+static void disconnect(db_conn *c)
+{
+	if (!c)
+		return;
+	PQfinish(c->pg);
+	atomic_fetch_sub(&c->site->open, 1);
+	free(c);
+}
+
+/* Ask the server to cancel C's statement.  PQcancel opens a connection of its own
+ * and is safe to call from the thread that owns C. */
+static void cancel(db_conn *c)
+{
+	PGcancel *k = PQgetCancel(c->pg);
+	char buf[256];
+
+	if (k) {
+		PQcancel(k, buf, sizeof buf);
+		PQfreeCancel(k);
+	}
+}
+
+enum wait_end { WAIT_READY, WAIT_LOST, WAIT_NO_ANSWER };
+
+/* Wait until PQgetResult will not block.  While REPORT (no result has come yet),
+ * a slow answer is a lock wait and goes to on_wait.  *cancelled says whether we
+ * asked the server to cancel the statement. */
+static enum wait_end wait_ready(db_conn *c, int report, int *cancelled)
+{
+	int sock = PQsocket(c->pg);
+	int64_t now = now_ns(), next = now + FIRST_WAIT_NS, stop_at = 0, cancel_at = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		int ms;
+
+		if (!PQconsumeInput(c->pg))
+			return WAIT_LOST;
+		if (!PQisBusy(c->pg))
+			return WAIT_READY;
+		now = now_ns();
+		if (report && now >= next) {
+			next = now + NEXT_WAIT_NS;
+			if (c->on_wait && c->on_wait(c->arg)) {
+				if (!stop_at)
+					stop_at = now;
+				if (now - stop_at > CANCEL_GIVE_UP_NS)
+					return WAIT_NO_ANSWER;
+				if (!*cancelled || now - cancel_at > CANCEL_AGAIN_NS) {
+					cancel(c);
+					*cancelled = 1;
+					cancel_at = now;
+				}
+			}
+		}
+		ms = report ? (int)((next - now + 999999) / 1000000) : -1;
+		if (poll(&p, 1, ms) < 0 && errno != EINTR)
+			return WAIT_LOST;
+	}
+}
+
+/* How a failed statement ended, from its SQLSTATE and the connection's state. */
+static enum db_status status_of(db_conn *c, const char *state, int cancelled)
+{
+	if (PQstatus(c->pg) == CONNECTION_BAD)
+		return DB_GONE;
+	if (!state)
+		return DB_ERROR;
+	if (!strcmp(state, "40001") || !strcmp(state, "40P01") || !strcmp(state, "55P03"))
+		return DB_RETRY;
+	if (!strcmp(state, "57014"))    /* query_canceled: by us, or by statement_timeout */
+		return cancelled ? DB_RETRY : DB_ERROR;
+	if (!strncmp(state, "57", 2) || !strncmp(state, "08", 2))
+		return DB_GONE;         /* admin_shutdown (pg_terminate_backend), crash … */
+	return DB_ERROR;
+}
+
+/* Does SQL end a transaction by committing it (COMMIT, END)? */
+static int is_commit(const char *sql)
+{
+	while (isspace((unsigned char)*sql))
+		sql++;
+	return !strncasecmp(sql, "COMMIT", 6) || !strncasecmp(sql, "END", 3);
+}
+
+static enum db_status exec(db_conn *c, const char *sql, const db_value *args, int nargs,
+                           db_result *res, char *err)
+{
+	char ints[MAX_ARGS][24];
+	const char *vals[MAX_ARGS];
+	enum db_status st = DB_OK;
+	enum wait_end end;
+	db_result dummy;
+	int cancelled = 0;
+	PGresult *r;
+
+	if (!res)
+		res = &dummy;
+	*res = (db_result){ 0 };
+	if (nargs > MAX_ARGS) {
+		snprintf(err, DB_ERRLEN, "too many arguments (%d, at most %d)", nargs, MAX_ARGS);
+		return DB_ERROR;
+	}
+	for (int i = 0; i < nargs; i++) {
+		if (args[i].type == DB_INT) {
+			snprintf(ints[i], sizeof ints[i], "%" PRId64, args[i].i);
+			vals[i] = ints[i];
+		} else {
+			vals[i] = args[i].type == DB_TEXT ? args[i].s : NULL;
+		}
+	}
+	if (!PQsendQueryParams(c->pg, sql, nargs, NULL, nargs ? vals : NULL, NULL, NULL, 0)) {
+		first_line(err, "", PQerrorMessage(c->pg));
+		return PQstatus(c->pg) == CONNECTION_BAD ? DB_GONE : DB_ERROR;
+	}
+	/* One statement gives one result, then NULL; every result is read and cleared
+	 * so the connection is idle again when we return. */
+	for (int got = 0;; got++) {
+		ExecStatusType rs;
+
+		end = wait_ready(c, got == 0, &cancelled);
+		if (end != WAIT_READY && PQisBusy(c->pg))
+			break;          /* nothing more will come: do not block for it */
+		if (!(r = PQgetResult(c->pg)))
+			break;
+		rs = PQresultStatus(r);
+		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+			if (rs == PGRES_TUPLES_OK && !res->has_row && PQntuples(r) > 0 &&
+			    PQnfields(r) > 0) {
+				res->has_row = 1;
+				res->value = PQgetisnull(r, 0, 0)
+				             ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			}
+			res->changes = strtoll(PQcmdTuples(r), NULL, 10);
+			/* COMMIT in a transaction that had failed answers ROLLBACK, no error. */
+			if (st == DB_OK && !strcmp(PQcmdStatus(r), "ROLLBACK") && is_commit(sql)) {
+				snprintf(err, DB_ERRLEN, "the transaction was rolled back, not committed");
+				st = DB_ERROR;
+			}
+		} else if (st == DB_OK) {
+			const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+
+			first_line(err, "", primary ? primary : PQresultErrorMessage(r));
+			st = status_of(c, PQresultErrorField(r, PG_DIAG_SQLSTATE), cancelled);
+		}
+		PQclear(r);
+		if (end != WAIT_READY)
+			break;
+	}
+	if (end == WAIT_NO_ANSWER) {
+		snprintf(err, DB_ERRLEN, "PostgreSQL does not answer: a cancelled statement"
+		         " still runs after %lld s", CANCEL_GIVE_UP_NS / 1000000000LL);
+		return DB_GONE;
+	}
+	/* The connection died under the statement.  If it was a COMMIT, we cannot know
+	 * whether the server committed before it went: DB_GONE makes the harness count
+	 * the operation as not committed, which is exact unless the commit landed
+	 * first.  The run stops either way and says the database was lost. */
+	if (end == WAIT_LOST || PQstatus(c->pg) == CONNECTION_BAD) {
+		if (st != DB_GONE)      /* keep the server's own reason, if it sent one */
+			first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(c->pg));
+		return DB_GONE;
+	}
+	return st;
+}
+
+static const db_backend postgres_backend = {
+	.name = "postgres",
+	.row_locks = 1,
+	/* A plain BEGIN: the lock is taken row by row, by SELECT … FOR UPDATE. */
+	.begin_locked = "BEGIN",
+	.site_open = site_open,
+	.site_name = site_name,
+	.site_close = site_close,
+	.area_create = area_create,
+	.area_drop = area_drop,
+	.connect = connect_area,
+	.disconnect = disconnect,
+	.exec = exec,
+};
+
+const db_backend *db_postgres(void)
+{
+	return &postgres_backend;
+}

@@ -1,0 +1,124 @@
+/*
+ * report.c: the text and JSON reports.
+ */
+#include "report.h"
+
+#include <string.h>
+
+#include "cli.h"
+
+int report_kept_invariant(const struct run_result *res)
+{
+	return res->checked && res->check.anomalies == 0 &&
+	       res->check.observed == res->committed;
+}
+
+int report_status(const struct report *r)
+{
+	for (int i = 0; i < r->nresults; i++)
+		if (r->results[i]->strategy->safe && !report_kept_invariant(r->results[i]))
+			return 1;
+	return 0;
+}
+
+void report_text(FILE *f, const struct report *r)
+{
+	const struct run_config *cfg = r->cfg;
+	int coupon = cfg->demo->rounds;
+
+	fprintf(f, "racelab %s: %s: %s\n", RACELAB_VERSION, cfg->demo->name, cfg->demo->title);
+	fprintf(f, "backend %s, %d threads x %d %s per strategy, think %d ms, seed %llu\n",
+	        cfg->db->name, cfg->threads, cfg->ops, coupon ? "rounds" : "operations",
+	        cfg->think_ms, (unsigned long long)cfg->seed);
+	if (r->kept)
+		fprintf(f, "databases kept in %s\n", r->site);
+	if (r->interrupted)
+		fprintf(f, "interrupted: the counts below are for what ran\n");
+	fprintf(f, "\n%-8s %9s %9s %9s %9s %8s %10s %7s", "strategy", "expected", "observed",
+	        "anomalies", "ops/s", "retries", "lock waits", "errors");
+	if (coupon)
+		fprintf(f, " %8s %9s", "twice", "$ lost");
+	fputc('\n', f);
+	for (int i = 0; i < r->nresults; i++) {
+		const struct run_result *res = r->results[i];
+
+		fprintf(f, "%-8s %9lld %9lld %9lld %9.0f %8lld %10lld %7lld", res->strategy->name,
+		        (long long)res->check.expected, (long long)res->check.observed,
+		        (long long)res->check.anomalies, res->ops_per_s,
+		        (long long)res->retries, (long long)res->lock_waits,
+		        (long long)res->errors);
+		if (coupon)
+			fprintf(f, " %8lld %9lld", (long long)res->check.double_redeemed,
+			        (long long)res->check.discount_lost);
+		fputc('\n', f);
+	}
+	fputc('\n', f);
+	for (int i = 0; i < r->nresults; i++) {
+		const struct run_result *res = r->results[i];
+		const char *mark = report_kept_invariant(res) ? "ok"
+		                   : res->strategy->safe ? "BUG" : "race";
+
+		fprintf(f, "%-7s %-4s %s\n", res->strategy->name, mark, res->verdict);
+	}
+	if (cfg->db->row_locks == 0)
+		for (int i = 0; i < r->nresults; i++)
+			if (!strcmp(r->results[i]->strategy->name, "locked"))
+				fprintf(f, "\nlocked on SQLite: no SELECT ... FOR UPDATE here; BEGIN"
+				        " IMMEDIATE takes the whole database's write lock instead.\n");
+}
+
+void report_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void report_json(FILE *f, const struct report *r)
+{
+	const struct run_config *cfg = r->cfg;
+
+	fprintf(f, "{\"racelab\": \"%s\", \"scenario\": \"%s\", \"backend\": \"%s\","
+	        " \"threads\": %d,\n \"ops_per_thread\": %d, \"think_ms\": %d, \"seed\": %llu,"
+	        " \"interrupted\": %s,\n \"strategies\": [",
+	        RACELAB_VERSION, cfg->demo->name, cfg->db->name, cfg->threads, cfg->ops,
+	        cfg->think_ms, (unsigned long long)cfg->seed,
+	        r->interrupted ? "true" : "false");
+	for (int i = 0; i < r->nresults; i++) {
+		const struct run_result *res = r->results[i];
+
+		fprintf(f, "%s\n  {\"strategy\": \"%s\", \"safe\": %s, \"attempted\": %lld,"
+		        " \"committed\": %lld, \"expected\": %lld,\n   \"observed\": %lld,"
+		        " \"anomalies\": %lld, \"retries\": %lld, \"lock_waits\": %lld,"
+		        " \"errors\": %lld,\n   \"elapsed_s\": %.3f, \"ops_per_s\": %.1f,",
+		        i ? "," : "", res->strategy->name, res->strategy->safe ? "true" : "false",
+		        (long long)res->attempted, (long long)res->committed,
+		        (long long)res->check.expected, (long long)res->check.observed,
+		        (long long)res->check.anomalies, (long long)res->retries,
+		        (long long)res->lock_waits, (long long)res->errors, res->elapsed_s,
+		        res->ops_per_s);
+		if (cfg->demo->rounds)
+			fprintf(f, " \"coupons\": %lld, \"double_redeemed\": %lld,"
+			        " \"discount_lost\": %lld,", (long long)res->check.coupons,
+			        (long long)res->check.double_redeemed,
+			        (long long)res->check.discount_lost);
+		fprintf(f, "\n   \"invariant_kept\": %s, \"verdict\": ",
+		        report_kept_invariant(res) ? "true" : "false");
+		report_json_string(f, res->verdict);
+		fputc('}', f);
+	}
+	fprintf(f, "\n ]}\n");
+}

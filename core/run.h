@@ -1,0 +1,95 @@
+/*
+ * run.h: one run of a scenario: N worker threads per selected strategy, all
+ * strategies at once, each strategy on its own area of the database.
+ *
+ * The caller (main, the dashboard, a test) creates the run, starts it, drains its
+ * event stream until every worker has exited, then waits for the results:
+ *
+ *     struct run *r = run_new(&cfg, err, &status);
+ *     run_start(r);
+ *     while (!run_finished(r)) { run_drain(r, show, arg); sleep a little; }
+ *     run_drain(r, show, arg);
+ *     run_wait(r);                 // joins, checks every invariant
+ *     ... run_result(r, i) ...
+ *     run_free(r);                 // drops the areas, removes a temp directory
+ */
+#ifndef RACELAB_RUN_H
+#define RACELAB_RUN_H
+
+#include <stdint.h>
+
+#include "../demos/demo.h"
+#include "db.h"
+#include "events.h"
+
+#define RUN_MAX_THREADS 64
+
+struct run_config {
+	const struct demo *demo;
+	const db_backend *db;
+	const char *where;              /* -d: directory or conninfo; NULL for the default */
+	int strategies[DEMO_STRATEGIES];/* indices into demo->strategies, in panel order */
+	int nstrategies;
+	int threads;                    /* workers per strategy, 1..RUN_MAX_THREADS */
+	int ops;                        /* operations per thread (coupon: rounds) */
+	int think_ms;                   /* think time between a read and its write */
+	uint64_t seed;
+	int pace_ms;                    /* delay before every step; 0 is full speed */
+	int paused;                     /* start paused (the dashboard's step mode) */
+};
+
+struct run_result {
+	const struct demo_strategy *strategy;
+	int64_t attempted;              /* operations started (retries not counted) */
+	int64_t committed;              /* effects the application committed */
+	int64_t retries;                /* operations rolled back and done again */
+	int64_t lock_waits;             /* statements that waited for another's lock */
+	int64_t errors;                 /* operations the database refused */
+	struct demo_check check;        /* what the database holds; valid when checked */
+	int checked;
+	double elapsed_s;
+	double ops_per_s;               /* operations finished per second */
+	char verdict[200];
+};
+
+/* Why run_new or run_wait failed. */
+enum run_status {
+	RUN_OK,
+	RUN_UNAVAILABLE,                /* the database cannot be opened or was lost */
+	RUN_INTERNAL,                   /* out of memory, a thread could not start */
+};
+
+struct run;
+
+/* Open the site, create one area per strategy with the scenario's schema, and
+ * connect every worker.  On failure returns NULL, sets *status and writes one line
+ * into err (DB_ERRLEN bytes). */
+struct run *run_new(const struct run_config *cfg, char *err, enum run_status *status);
+enum run_status run_start(struct run *r);
+
+/* Every worker has exited (done, stopped, or lost its database). */
+int run_finished(struct run *r);
+/* Ask the workers to stop after the step they are in; safe from any thread. */
+void run_stop(struct run *r);
+int run_stopping(struct run *r);
+
+/* Deliver the events produced so far, in order (consumer thread only). */
+size_t run_drain(struct run *r, ev_fn fn, void *arg);
+
+/* Join the workers and check each strategy's invariant.  RUN_UNAVAILABLE if the
+ * database was lost during the run (run_error says why); results stay valid for
+ * everything that was committed. */
+enum run_status run_wait(struct run *r);
+const char *run_error(struct run *r);
+/* The result of the I-th selected strategy (0 ≤ I < cfg.nstrategies). */
+const struct run_result *run_result(struct run *r, int i);
+const struct run_config *run_config(struct run *r);
+const char *run_site_name(struct run *r);
+
+/* Live controls for the dashboard. */
+void run_set_pace(struct run *r, int ms);
+void run_set_paused(struct run *r, int paused);
+
+void run_free(struct run *r);
+
+#endif

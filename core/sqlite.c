@@ -1,0 +1,369 @@
+/*
+ * sqlite.c: the SQLite backend, the embedded default.
+ *
+ * A site is a directory; each area is one database file in it, in WAL mode so that
+ * readers never block the writer.  Each worker thread opens its own connection.
+ *
+ * DESIGN: SQLite has one write lock per database file.  A connection that finds it
+ * taken calls the busy handler, again and again, for exactly as long as another
+ * connection holds the lock.  Our busy handler is therefore the lock-wait detector:
+ * its first call tells the harness "this step is waiting" (the <waiting ...> of a
+ * trace), and it backs off in microseconds rather than SQLite's default
+ * milliseconds so the locked strategy's throughput reflects the lock, not our
+ * sleeping.  When the wait lasts too long, or the run is stopping, it gives up and
+ * the statement fails with SQLITE_BUSY, which the harness retries and counts.
+ */
+#include "db.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BUSY_GIVE_UP_NS (30LL * 1000000000LL)   /* a wait this long is a retry, not a hang */
+#define STMT_CACHE 16                              /* prepared statements kept per connection */
+
+struct db_site {
+	char dir[PATH_MAX];
+	int temporary;          /* we made dir with mkdtemp and remove it at close */
+};
+
+struct db_area {
+	db_site *site;
+	char path[PATH_MAX];
+};
+
+struct cached_stmt {
+	char *sql;              /* our own copy of the statement's text */
+	sqlite3_stmt *stmt;
+};
+
+struct db_conn {
+	sqlite3 *db;
+	db_wait_fn on_wait;
+	void *arg;
+	int64_t wait_start_ns;
+	struct cached_stmt cache[STMT_CACHE];
+	int ncache;
+};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void remove_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static db_site *site_open(const char *where, char *err)
+{
+	db_site *site = calloc(1, sizeof *site);
+	struct stat st;
+
+	if (!site) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return NULL;
+	}
+	if (!where) {
+		const char *tmp = getenv("TMPDIR");
+
+		snprintf(site->dir, sizeof site->dir, "%s/racelab-XXXXXX",
+		         tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(site->dir)) {          /* mkdtemp makes it mode 0700 */
+			snprintf(err, DB_ERRLEN, "cannot create a temporary directory in %s: %s",
+			         tmp && *tmp ? tmp : "/tmp", strerror(errno));
+			goto fail;
+		}
+		site->temporary = 1;
+		return site;
+	}
+	if (strlen(where) >= sizeof site->dir - 64) {
+		snprintf(err, DB_ERRLEN, "database directory name is too long");
+		goto fail;
+	}
+	snprintf(site->dir, sizeof site->dir, "%s", where);
+	if (mkdir(where, 0777) != 0 && errno != EEXIST) {
+		snprintf(err, DB_ERRLEN, "cannot create database directory %s: %s", where,
+		         strerror(errno));
+		goto fail;
+	}
+	if (stat(where, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(err, DB_ERRLEN, "database directory %s is not a directory", where);
+		goto fail;
+	}
+	if (access(where, W_OK | X_OK) != 0) {
+		snprintf(err, DB_ERRLEN, "cannot write to database directory %s: %s", where,
+		         strerror(errno));
+		goto fail;
+	}
+	return site;
+fail:
+	free(site);
+	return NULL;
+}
+
+static const char *site_name(db_site *site)
+{
+	return site->dir;
+}
+
+static void site_close(db_site *site)
+{
+	if (!site)
+		return;
+	if (site->temporary) {
+		remove_files(site->dir);
+		rmdir(site->dir);
+	}
+	free(site);
+}
+
+static void unlink_db(const char *path)
+{
+	char aux[PATH_MAX + 8];
+
+	unlink(path);
+	snprintf(aux, sizeof aux, "%s-wal", path);
+	unlink(aux);
+	snprintf(aux, sizeof aux, "%s-shm", path);
+	unlink(aux);
+	snprintf(aux, sizeof aux, "%s-journal", path);
+	unlink(aux);
+}
+
+static db_area *area_create(db_site *site, const char *label, char *err)
+{
+	db_area *area = calloc(1, sizeof *area);
+	sqlite3 *db = NULL;
+	char *msg = NULL;
+
+	if (!area) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return NULL;
+	}
+	area->site = site;
+	snprintf(area->path, sizeof area->path, "%.3900s/%.64s.db", site->dir, label);
+	unlink_db(area->path);
+	if (sqlite3_open_v2(area->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+	                    NULL) != SQLITE_OK) {
+		snprintf(err, DB_ERRLEN, "cannot open %.120s: %.120s", area->path,
+		         db ? sqlite3_errmsg(db) : "out of memory");
+		goto fail;
+	}
+	/* WAL is a property of the file: set once here, every connection inherits it. */
+	if (sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(err, DB_ERRLEN, "cannot open %.120s: %.120s", area->path, msg ? msg : "?");
+		sqlite3_free(msg);
+		goto fail;
+	}
+	sqlite3_close(db);
+	return area;
+fail:
+	sqlite3_close(db);
+	unlink_db(area->path);
+	free(area);
+	return NULL;
+}
+
+static void area_drop(db_area *area)
+{
+	if (!area)
+		return;
+	if (area->site->temporary)
+		unlink_db(area->path);
+	free(area);
+}
+
+static int busy_handler(void *arg, int count)
+{
+	db_conn *c = arg;
+	int64_t now = now_ns();
+	struct timespec pause = { 0, 0 };
+
+	if (count == 0)
+		c->wait_start_ns = now;
+	if (c->on_wait && c->on_wait(c->arg))
+		return 0;
+	if (now - c->wait_start_ns > BUSY_GIVE_UP_NS)
+		return 0;
+	/* 20 µs, doubling up to 1 ms: short enough that a released lock is taken at once. */
+	pause.tv_nsec = 20000L << (count < 6 ? count : 6);
+	if (pause.tv_nsec > 1000000L)
+		pause.tv_nsec = 1000000L;
+	nanosleep(&pause, NULL);
+	return 1;
+}
+
+static db_conn *connect_area(db_area *area, db_wait_fn on_wait, void *arg, char *err)
+{
+	db_conn *c = calloc(1, sizeof *c);
+
+	if (!c) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return NULL;
+	}
+	/* Each connection belongs to one thread: no per-connection mutex needed. */
+	if (sqlite3_open_v2(area->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		snprintf(err, DB_ERRLEN, "cannot open %.120s: %.120s", area->path,
+		         c->db ? sqlite3_errmsg(c->db) : "out of memory");
+		sqlite3_close(c->db);
+		free(c);
+		return NULL;
+	}
+	c->on_wait = on_wait;
+	c->arg = arg;
+	sqlite3_busy_handler(c->db, busy_handler, c);
+	sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+	return c;
+}
+
+static void disconnect(db_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->ncache; i++) {
+		sqlite3_finalize(c->cache[i].stmt);
+		free(c->cache[i].sql);
+	}
+	sqlite3_close(c->db);
+	free(c);
+}
+
+/* A prepared statement for SQL; *cached says whether the cache keeps it. */
+static sqlite3_stmt *prepare(db_conn *c, const char *sql, int *rc, int *cached)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	*cached = 1;
+	for (int i = 0; i < c->ncache; i++)
+		if (!strcmp(c->cache[i].sql, sql))
+			return c->cache[i].stmt;
+	*rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+	if (*rc != SQLITE_OK)
+		return NULL;
+	if (c->ncache < STMT_CACHE && (c->cache[c->ncache].sql = strdup(sql)))
+		c->cache[c->ncache++].stmt = stmt;
+	else
+		*cached = 0;
+	return stmt;
+}
+
+static enum db_status status_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return DB_RETRY;
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_CANTOPEN:
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+		return DB_GONE;
+	default:
+		return DB_ERROR;
+	}
+}
+
+static enum db_status exec(db_conn *c, const char *sql, const db_value *args, int nargs,
+                           db_result *res, char *err)
+{
+	db_result dummy;
+	sqlite3_stmt *stmt;
+	int rc = SQLITE_OK, cached;
+
+	if (!res)
+		res = &dummy;
+	*res = (db_result){ 0 };
+	stmt = prepare(c, sql, &rc, &cached);
+	if (!stmt)
+		goto fail;
+	for (int i = 0; i < nargs; i++) {
+		char name[16];
+		int idx;
+
+		snprintf(name, sizeof name, "$%d", i + 1);
+		idx = sqlite3_bind_parameter_index(stmt, name);
+		if (idx == 0)
+			continue;
+		if (args[i].type == DB_INT)
+			rc = sqlite3_bind_int64(stmt, idx, args[i].i);
+		else if (args[i].type == DB_TEXT)
+			rc = sqlite3_bind_text(stmt, idx, args[i].s, -1, SQLITE_TRANSIENT);
+		else
+			rc = sqlite3_bind_null(stmt, idx);
+		if (rc != SQLITE_OK)
+			goto fail_stmt;
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (!res->has_row) {
+			res->has_row = 1;
+			res->value = sqlite3_column_int64(stmt, 0);
+		}
+	}
+	if (rc != SQLITE_DONE)
+		goto fail_stmt;
+	res->changes = sqlite3_changes(c->db);
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (!cached)
+		sqlite3_finalize(stmt);
+	return DB_OK;
+fail_stmt:
+	rc = sqlite3_extended_errcode(c->db);
+	snprintf(err, DB_ERRLEN, "%s", sqlite3_errmsg(c->db));
+	sqlite3_reset(stmt);
+	sqlite3_clear_bindings(stmt);
+	if (!cached)
+		sqlite3_finalize(stmt);
+	return status_of(rc);
+fail:
+	snprintf(err, DB_ERRLEN, "%s", sqlite3_errmsg(c->db));
+	return status_of(rc);
+}
+
+static const db_backend sqlite_backend = {
+	.name = "sqlite",
+	.row_locks = 0,
+	/* SQLite has no row locks: BEGIN IMMEDIATE takes the database's write lock now,
+	 * before the read, so no other writer can slip in between read and write. */
+	.begin_locked = "BEGIN IMMEDIATE",
+	.site_open = site_open,
+	.site_name = site_name,
+	.site_close = site_close,
+	.area_create = area_create,
+	.area_drop = area_drop,
+	.connect = connect_area,
+	.disconnect = disconnect,
+	.exec = exec,
+};
+
+const db_backend *db_sqlite(void)
+{
+	return &sqlite_backend;
+}

@@ -1,0 +1,233 @@
+/*
+ * coupon.c: check-then-act, or the single-use coupon redeemed twice.
+ *
+ * Each round issues a fresh coupon and every thread tries to redeem it at the same
+ * moment, as an attacker firing parallel requests would.  The obvious code checks
+ * whether the coupon is still unused, then redeems it:
+ *
+ *     coupon = Coupon.objects.get(code=code)
+ *     if not coupon.redeemed:
+ *         Redemption.objects.create(coupon=coupon, customer=customer)
+ *         coupon.redeemed = True; coupon.save()
+ *
+ * Two requests that both check before either marks the coupon both redeem it:
+ *
+ *     T1: SELECT redeemed … -> 0
+ *     T2: SELECT redeemed … -> 0
+ *     T1: INSERT INTO redemptions …
+ *     T2: INSERT INTO redemptions …          (the discount is given twice)
+ *
+ * Invariant: at most one redemption per coupon.
+ */
+#include <stdio.h>
+
+#include "demo.h"
+
+#define DISCOUNT 25     /* each coupon is worth this much */
+
+static const char *const schema[] = {
+	"DROP TABLE IF EXISTS redemptions",
+	"DROP TABLE IF EXISTS coupons",
+	"CREATE TABLE coupons (code TEXT PRIMARY KEY, redeemed INTEGER NOT NULL,"
+	" discount INTEGER NOT NULL)",
+	"CREATE TABLE redemptions (coupon_code TEXT NOT NULL REFERENCES coupons (code),"
+	" customer TEXT NOT NULL)",
+	NULL,
+};
+
+/* Round N's coupon, C0001 for the first round. */
+static void coupon_code(struct worker *w, char *code, size_t n)
+{
+	snprintf(code, n, "C%04d", step_op(w) + 1);
+}
+
+static void customer_name(struct worker *w, char *name, size_t n)
+{
+	snprintf(name, n, "customer%d", step_thread(w));
+}
+
+/*
+ * naive: check, then act, in separate autocommit statements.
+ *
+ *     if not coupon.redeemed:
+ *         Redemption.objects.create(...); coupon.redeemed = True; coupon.save()
+ */
+static enum step_rc naive(struct worker *w)
+{
+	char code[16], customer[24];
+	db_result r;
+
+	coupon_code(w, code, sizeof code);
+	customer_name(w, customer, sizeof customer);
+	TRY(step_sql(w, "check", "SELECT redeemed FROM coupons WHERE code = $1",
+	             (db_value[]){ DB_S(code) }, 1, &r));
+	if (r.value != 0) {             /* someone else was first */
+		step_skip(w, "redeem");
+		step_skip(w, "mark");
+		return STEP_OK;
+	}
+	TRY(step_think(w));
+	TRY(step_sql(w, "redeem",
+	             "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	             (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL));
+	step_committed(w);
+	TRY(step_sql(w, "mark", "UPDATE coupons SET redeemed = 1 WHERE code = $1",
+	             (db_value[]){ DB_S(code) }, 1, NULL));
+	return STEP_OK;
+}
+
+/*
+ * atomic: a conditional UPDATE claims the coupon; the row count says who won.
+ * The database runs the check and the write as one statement under the row's lock.
+ *
+ *     won = Coupon.objects.filter(code=code, redeemed=False).update(redeemed=True)
+ *     if won: Redemption.objects.create(...)
+ */
+static enum step_rc atomic(struct worker *w)
+{
+	char code[16], customer[24];
+	db_result r;
+
+	coupon_code(w, code, sizeof code);
+	customer_name(w, customer, sizeof customer);
+	TRY(step_sql(w, "claim",
+	             "UPDATE coupons SET redeemed = 1 WHERE code = $1 AND redeemed = 0",
+	             (db_value[]){ DB_S(code) }, 1, &r));
+	if (r.changes != 1) {           /* another request claimed it */
+		step_skip(w, "redeem");
+		return STEP_OK;
+	}
+	TRY(step_sql(w, "redeem",
+	             "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	             (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL));
+	step_committed(w);
+	return STEP_OK;
+}
+
+/*
+ * locked: lock the coupon's row, then check and act inside one transaction.
+ *
+ *     with transaction.atomic():
+ *         coupon = Coupon.objects.select_for_update().get(code=code)
+ *         if not coupon.redeemed: ...
+ *
+ * SQLite has no FOR UPDATE; BEGIN IMMEDIATE locks the whole database instead.
+ */
+static enum step_rc locked(struct worker *w)
+{
+	char code[16], customer[24];
+	db_result r;
+
+	coupon_code(w, code, sizeof code);
+	customer_name(w, customer, sizeof customer);
+	TRY(step_begin(w));
+	TRY(step_sql(w, "lock", step_db(w)->row_locks
+	             ? "SELECT redeemed FROM coupons WHERE code = $1 FOR UPDATE"
+	             : "SELECT redeemed FROM coupons WHERE code = $1",
+	             (db_value[]){ DB_S(code) }, 1, &r));
+	if (r.value != 0) {
+		step_skip(w, "redeem");
+		step_skip(w, "mark");
+		return step_commit(w);
+	}
+	TRY(step_think(w));
+	TRY(step_sql(w, "redeem",
+	             "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	             (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL));
+	TRY(step_sql(w, "mark", "UPDATE coupons SET redeemed = 1 WHERE code = $1",
+	             (db_value[]){ DB_S(code) }, 1, NULL));
+	TRY(step_commit(w));
+	step_committed(w);
+	return STEP_OK;
+}
+
+static enum db_status setup(const db_backend *db, db_conn *conn, int ops, char *err)
+{
+	enum db_status st = db_exec_all(db, conn, schema, err);
+	char code[16];
+
+	if (st == DB_OK)
+		st = db->exec(conn, "BEGIN", NULL, 0, NULL, err);
+	for (int i = 0; i < ops && st == DB_OK; i++) {
+		snprintf(code, sizeof code, "C%04d", i + 1);
+		st = db->exec(conn, "INSERT INTO coupons (code, redeemed, discount)"
+		              " VALUES ($1, 0, $2)",
+		              (db_value[]){ DB_S(code), DB_I(DISCOUNT) }, 2, NULL, err);
+	}
+	if (st == DB_OK)
+		st = db->exec(conn, "COMMIT", NULL, 0, NULL, err);
+	return st;
+}
+
+static enum db_status count(const db_backend *db, db_conn *conn, const char *sql,
+                            int64_t *out, char *err)
+{
+	db_result r;
+	enum db_status st = db->exec(conn, sql, NULL, 0, &r, err);
+
+	*out = r.value;
+	return st;
+}
+
+static enum db_status check(const db_backend *db, db_conn *conn, int64_t committed,
+                            int rounds, struct demo_check *out, char *err)
+{
+	int64_t distinct = 0, paid = 0, owed = 0;
+	enum db_status st;
+
+	(void)committed;
+	out->coupons = rounds;
+	out->expected = rounds;         /* exactly one redemption per coupon in play */
+	if ((st = count(db, conn, "SELECT COUNT(*) FROM redemptions", &out->observed, err)) ||
+	    (st = count(db, conn, "SELECT COUNT(DISTINCT coupon_code) FROM redemptions",
+	                &distinct, err)) ||
+	    (st = count(db, conn, "SELECT COUNT(*) FROM (SELECT coupon_code FROM redemptions"
+	                " GROUP BY coupon_code HAVING COUNT(*) > 1) AS twice",
+	                &out->double_redeemed, err)) ||
+	    (st = count(db, conn, "SELECT COALESCE(SUM(c.discount), 0) FROM redemptions r"
+	                " JOIN coupons c ON c.code = r.coupon_code", &paid, err)) ||
+	    (st = count(db, conn, "SELECT COALESCE(SUM(discount), 0) FROM coupons"
+	                " WHERE code IN (SELECT coupon_code FROM redemptions)", &owed, err)))
+		return st;
+	out->anomalies = out->observed - distinct;      /* redemptions beyond the first */
+	out->discount_lost = paid - owed;
+	return DB_OK;
+}
+
+static void verdict(const struct demo_check *c, int64_t committed, char *buf, size_t n)
+{
+	(void)committed;
+	if (c->anomalies > 0)
+		snprintf(buf, n, "%lld of %lld coupons redeemed more than once,"
+		         " %lld extra redemptions, $%lld given away — double redemption",
+		         (long long)c->double_redeemed, (long long)c->coupons,
+		         (long long)c->anomalies, (long long)c->discount_lost);
+	else
+		snprintf(buf, n, "%lld coupons, each redeemed at most once",
+		         (long long)c->coupons);
+}
+
+const struct demo demo_coupon = {
+	.name = "coupon",
+	.title = "a single-use coupon redeemed twice (check-then-act)",
+	.effect = "redemption",
+	.rounds = 1,
+	.default_ops = 300,
+	/* The request does some work between checking the coupon and redeeming it;
+	 * without it the first thread often finishes before the others are scheduled. */
+	.default_think_ms = 1,
+	.strategies = {
+		{ "naive", 0, "SELECT redeemed; if 0: INSERT redemption; UPDATE redeemed = 1",
+		  "if not coupon.redeemed: redeem(); coupon.redeemed = True; coupon.save()",
+		  { "check", "redeem", "mark", NULL }, naive },
+		{ "atomic", 1, "UPDATE coupons SET redeemed = 1 WHERE … AND redeemed = 0; if 1 row: INSERT",
+		  "Coupon.objects.filter(code=c, redeemed=False).update(redeemed=True)",
+		  { "claim", "redeem", NULL }, atomic },
+		{ "locked", 1, "BEGIN; SELECT … FOR UPDATE; if 0: INSERT, UPDATE; COMMIT",
+		  "select_for_update() inside transaction.atomic()",
+		  { "begin", "lock", "redeem", "mark", "commit", NULL }, locked },
+	},
+	.setup = setup,
+	.check = check,
+	.verdict = verdict,
+};

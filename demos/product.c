@@ -1,0 +1,151 @@
+/*
+ * product.c: the lost update.
+ *
+ * A shop counts its sales in products.number_sold.  Django code written the obvious
+ * way reads the row, adds one in Python, and saves it back:
+ *
+ *     product = Product.objects.get(id=1)
+ *     product.number_sold += 1
+ *     product.save()
+ *
+ * Two requests that interleave like this lose a sale:
+ *
+ *     T1: SELECT number_sold … -> 10
+ *     T2: SELECT number_sold … -> 10
+ *     T1: UPDATE … SET number_sold = 11
+ *     T2: UPDATE … SET number_sold = 11      (T1's sale is gone)
+ *
+ * Invariant: at the end, number_sold equals the number of sales committed.
+ */
+#include <stdio.h>
+
+#include "demo.h"
+
+static const char *const schema[] = {
+	"DROP TABLE IF EXISTS products",
+	"CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" number_sold INTEGER NOT NULL)",
+	"INSERT INTO products (id, name, number_sold) VALUES (1, 'Widget', 0)",
+	NULL,
+};
+
+/*
+ * naive: read, add one in the application, write the result back.
+ * Two autocommit statements; anything can happen between them.
+ *
+ *     p = Product.objects.get(id=1); p.number_sold += 1; p.save()
+ */
+static enum step_rc naive(struct worker *w)
+{
+	db_result r;
+	int64_t sold;
+
+	TRY(step_sql(w, "read", "SELECT number_sold FROM products WHERE id = 1", NULL, 0, &r));
+	sold = r.value + 1;             /* the application adds one */
+	TRY(step_think(w));
+	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1 WHERE id = 1",
+	             (db_value[]){ DB_I(sold) }, 1, NULL));
+	step_committed(w);
+	return STEP_OK;
+}
+
+/*
+ * atomic: let the database add one.  The read and the write are one statement,
+ * and the database serialises concurrent updates of the same row.
+ *
+ *     p.number_sold = F('number_sold') + 1; p.save()
+ */
+static enum step_rc atomic(struct worker *w)
+{
+	TRY(step_sql(w, "update",
+	             "UPDATE products SET number_sold = number_sold + 1 WHERE id = 1",
+	             NULL, 0, NULL));
+	step_committed(w);
+	return STEP_OK;
+}
+
+/*
+ * locked: read the row under a lock, inside a transaction; a second thread's
+ * read waits until the first commits, so it reads the new value.
+ *
+ *     with transaction.atomic():
+ *         p = Product.objects.select_for_update().get(id=1)
+ *         p.number_sold += 1; p.save()
+ *
+ * On SQLite there is no FOR UPDATE (and Django's select_for_update() silently
+ * does nothing there): BEGIN IMMEDIATE takes the whole database's write lock
+ * before the read instead.
+ */
+static enum step_rc locked(struct worker *w)
+{
+	db_result r;
+	int64_t sold;
+
+	TRY(step_begin(w));
+	TRY(step_sql(w, "lock", step_db(w)->row_locks
+	             ? "SELECT number_sold FROM products WHERE id = 1 FOR UPDATE"
+	             : "SELECT number_sold FROM products WHERE id = 1",
+	             NULL, 0, &r));
+	sold = r.value + 1;
+	TRY(step_think(w));
+	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1 WHERE id = 1",
+	             (db_value[]){ DB_I(sold) }, 1, NULL));
+	TRY(step_commit(w));
+	step_committed(w);
+	return STEP_OK;
+}
+
+static enum db_status setup(const db_backend *db, db_conn *conn, int ops, char *err)
+{
+	(void)ops;
+	return db_exec_all(db, conn, schema, err);
+}
+
+static enum db_status check(const db_backend *db, db_conn *conn, int64_t committed,
+                            int rounds, struct demo_check *out, char *err)
+{
+	db_result r;
+	enum db_status st;
+
+	(void)rounds;
+	st = db->exec(conn, "SELECT number_sold FROM products WHERE id = 1", NULL, 0, &r, err);
+	if (st != DB_OK)
+		return st;
+	out->expected = committed;
+	out->observed = r.value;
+	out->anomalies = committed - r.value;   /* lost updates */
+	return DB_OK;
+}
+
+static void verdict(const struct demo_check *c, int64_t committed, char *buf, size_t n)
+{
+	if (c->anomalies > 0)
+		snprintf(buf, n, "%lld of %lld sales lost — lost update",
+		         (long long)c->anomalies, (long long)committed);
+	else if (c->observed != c->expected)
+		snprintf(buf, n, "number_sold = %lld but %lld sales committed",
+		         (long long)c->observed, (long long)c->expected);
+	else
+		snprintf(buf, n, "all %lld sales counted", (long long)committed);
+}
+
+const struct demo demo_product = {
+	.name = "product",
+	.title = "a product counter that loses sales (lost update)",
+	.effect = "sale",
+	.rounds = 0,
+	.default_ops = 2000,
+	.default_think_ms = 0,          /* two cores interleave two statements plenty */
+	.strategies = {
+		{ "naive", 0, "SELECT number_sold; app adds 1; UPDATE SET number_sold = <value>",
+		  "p.number_sold += 1; p.save()", { "read", "write", NULL }, naive },
+		{ "atomic", 1, "UPDATE SET number_sold = number_sold + 1",
+		  "p.number_sold = F('number_sold') + 1; p.save()", { "update", NULL }, atomic },
+		{ "locked", 1, "BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT",
+		  "select_for_update() inside transaction.atomic()",
+		  { "begin", "lock", "write", "commit", NULL }, locked },
+	},
+	.setup = setup,
+	.check = check,
+	.verdict = verdict,
+};

@@ -1,0 +1,67 @@
+# RaceTest.pm: what racelab's end-to-end tests share: the binary, the backends to test,
+# and running racelab with its JSON report parsed.
+package RaceTest;
+use strict;
+use warnings;
+use Exporter 'import';
+use JSON::PP;
+use File::Temp qw(tempdir);
+use Test::More;
+
+our @EXPORT = qw($RACELAB backends racelab racelab_json private_tmp);
+
+our $RACELAB = $ENV{RACELAB} or BAIL_OUT('RACELAB is not set: run the tests with make test');
+
+# The backends to test, as [name, -d value]: SQLite always; PostgreSQL when
+# scripts/pg-test-server.sh (or the user) gave us a server.  With CI=true a missing
+# PostgreSQL is a failure, never a silent skip.
+sub backends {
+    my @b = (['sqlite', undef]);
+    if ($ENV{RACELAB_TEST_PG}) {
+        push @b, ['postgres', $ENV{RACELAB_TEST_PG}];
+    } elsif (($ENV{CI} // '') eq 'true') {
+        fail('CI=true but no PostgreSQL to test against (RACELAB_TEST_PG is unset)');
+    } else {
+        diag('PostgreSQL tests skipped: RACELAB_TEST_PG is unset (make test sets it)');
+    }
+    return @b;
+}
+
+# A fresh private TMPDIR, so a test can tell whether racelab left anything behind.
+sub private_tmp { return tempdir(CLEANUP => 1) }
+
+# Run racelab with ARGS (an array ref) and optional environment; returns
+# (exit status, stdout, stderr).
+sub racelab {
+    my ($args, %env) = @_;
+    my $dir = tempdir(CLEANUP => 1);
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        $ENV{$_} = $env{$_} for keys %env;
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>', "$dir/out";
+        open STDERR, '>', "$dir/err";
+        exec $RACELAB, @$args or exit 127;
+    }
+    waitpid $pid, 0;
+    my $status = $? & 127 ? 128 + ($? & 127) : $? >> 8;
+    return ($status, slurp("$dir/out"), slurp("$dir/err"));
+}
+
+# Run racelab --json; returns (exit status, decoded report or undef, stderr).
+sub racelab_json {
+    my ($args, %env) = @_;
+    my ($status, $out, $err) = racelab([@$args, '--json'], %env);
+    my $report = eval { decode_json($out) };
+    return ($status, $report, $err);
+}
+
+sub slurp {
+    my ($f) = @_;
+    open my $fh, '<', $f or return '';
+    local $/;
+    my $s = <$fh>;
+    return $s // '';
+}
+
+1;

@@ -1,0 +1,98 @@
+/*
+ * cli.c: racelab's command line: what it accepts, and one clear refusal (64) for
+ * every bad value.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/cli.h"
+#include "tap.h"
+
+/* Parse a command line given as one string of space-separated words. */
+static int parse(const char *line, struct cli *c, char *err)
+{
+	char buf[512], *argv[32], *save = NULL;
+	int argc = 0;
+
+	snprintf(buf, sizeof buf, "racelab %s", line);
+	for (char *w = strtok_r(buf, " ", &save); w && argc < 31; w = strtok_r(NULL, " ", &save))
+		argv[argc++] = w;
+	argv[argc] = NULL;
+	err[0] = '\0';
+	return cli_parse(argc, argv, c, err, 256);
+}
+
+static void refused(const char *line, const char *mention)
+{
+	struct cli c;
+	char err[256];
+	int rc = parse(line, &c, err);
+
+	ok(rc == 64 && strstr(err, mention) && !strchr(err, '\n'),
+	   "'%s' is refused with 64, naming '%s'", line, mention);
+	if (rc != 64 || !strstr(err, mention))
+		diag("rc %d, message: %s", rc, err);
+}
+
+int main(void)
+{
+	struct cli c;
+	char err[256];
+
+	is_int(parse("", &c, err), 0, "no arguments is fine");
+	is_str(c.demo->name, "product", "the default scenario is product");
+	is_str(c.db->name, "sqlite", "the default backend is sqlite");
+	is_int(c.threads, 4, "4 threads by default");
+	is_int(c.nstrategies, 3, "all three strategies by default");
+	is_int(c.output, OUT_AUTO, "the output is chosen by the terminal by default");
+	is_int(c.think_ms, -1, "think time is the scenario's default unless given");
+
+	is_int(parse("coupon -t 8 -n 20 --think 3 --seed 42 -s locked,naive --no-ui", &c, err),
+	       0, "a full command line parses");
+	is_str(c.demo->name, "coupon", "scenario coupon");
+	is_int(c.threads, 8, "-t 8");
+	is_int(c.ops, 20, "-n 20");
+	is_int(c.think_ms, 3, "--think 3");
+	is_int(c.seed, 42, "--seed 42");
+	ok(c.seed_given, "the seed counts as given");
+	is_int(c.nstrategies, 2, "two strategies");
+	is_str(c.demo->strategies[c.strategies[0]].name, "locked", "in the order given: locked");
+	is_str(c.demo->strategies[c.strategies[1]].name, "naive", "then naive");
+	is_int(c.output, OUT_TEXT, "--no-ui gives text");
+
+	is_int(parse("--threads=64 --ops=1 product", &c, err), 0, "long options with = and a"
+	       " scenario after them");
+	is_int(c.threads, 64, "64 threads is the maximum allowed");
+	is_int(parse("-b postgres -d host=/tmp", &c, err), 0, "-b postgres -d CONNINFO");
+	is_str(c.where, "host=/tmp", "-d is kept as given");
+	is_int(parse("--json --no-ui", &c, err), 0, "--json with --no-ui");
+	is_int(c.output, OUT_JSON, "--json wins over --no-ui");
+	is_int(parse("--think 0", &c, err), 0, "--think 0 is allowed");
+	is_int(c.think_ms, 0, "--think 0 means no think time");
+	is_int(parse("--help", &c, err), 0, "--help");
+	is_int(c.action, ACT_HELP, "--help asks for help");
+	is_int(parse("-V", &c, err), 0, "-V");
+	is_int(c.action, ACT_VERSION, "-V asks for the version");
+
+	refused("-t 0", "'0' for --threads");
+	refused("-t 65", "'65' for --threads");
+	refused("-t -1", "'-1' for --threads");
+	refused("-t 4x", "'4x' for --threads");
+	refused("-t", "needs a value");
+	refused("-n -5", "'-5' for --ops");
+	refused("-n 0", "'0' for --ops");
+	refused("-n abc", "'abc' for --ops");
+	refused("--think -1", "'-1' for --think");
+	refused("--seed -3", "'-3' for --seed");
+	refused("--seed 99999999999999999999", "for --seed");
+	refused("-b oracle", "unknown backend 'oracle'");
+	refused("-s naive,optimistic", "unknown strategy 'optimistic'");
+	refused("-s naive,naive", "listed twice");
+	refused("-s ,", "for --strategy");
+	refused("inventory", "unknown scenario 'inventory'");
+	refused("product coupon", "unexpected argument 'coupon'");
+	refused("--frobnicate", "unknown option '--frobnicate'");
+	refused("-x", "unknown option '-x'");
+	refused("-d", "needs a value");
+	return done_testing();
+}
