@@ -18,7 +18,8 @@ PKG_CONFIG ?= pkg-config
 PKGS = ncursesw sqlite3 libpq
 
 CFLAGS ?= -O2 -g
-override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -pthread $(SAN) \
+# CI adds WERROR=-Werror; sanitizer targets set SAN.
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -pthread $(SAN) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 override LDFLAGS += -pthread $(SAN)
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)

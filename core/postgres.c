@@ -23,11 +23,12 @@
  *
  * Errors map by SQLSTATE: serialization failures, deadlocks and lock timeouts are
  * retried; a lost connection (or an administrator's pg_terminate_backend) is
- * DB_GONE; anything else is DB_ERROR.  The server never sees a password from us
- * in a message, and site_name is built from the connection's host, port, database
- * and user only: passwords in -d never reach the screen.
+ * DB_GONE; anything else is DB_ERROR.
+ *
+ * -d may hold a password.  No message here quotes it: site_name is built from
+ * the host, port, database and user that libpq parsed, and a conninfo that fails
+ * to parse is not echoed when it mentions a password.
  */
-#define _GNU_SOURCE
 #include "db.h"
 
 #include <ctype.h>
@@ -57,11 +58,13 @@ struct db_site {
 	char name[256];         /* host, port, dbname, user: safe to print */
 	int max_connections;    /* the server's, for a helpful "too many clients" */
 	_Atomic int open;       /* our connections to the server, the control one included */
+	int unreachable;        /* the control connection was lost and could not be reset */
 };
 
 struct db_area {
 	db_site *site;
 	char schema[NAMELEN];   /* racelab_<label>_<pid>_<hex>: only [a-z0-9_] */
+	char ident[NAMELEN + 8];/* the same, quoted as an SQL identifier */
 };
 
 struct db_conn {
@@ -89,12 +92,10 @@ static void first_line(char *err, const char *prefix, const char *msg)
 		msg = "unknown error";
 	while (isspace((unsigned char)*msg))
 		msg++;
-	for (const char *const *p = (const char *const[]){ "FATAL:", "ERROR:", NULL }; *p; p++)
-		if (!strncmp(msg, *p, strlen(*p))) {
-			msg += strlen(*p);
-			while (isspace((unsigned char)*msg))
-				msg++;
-		}
+	if (!strncmp(msg, "FATAL:", 6) || !strncmp(msg, "ERROR:", 6))
+		msg += 6;
+	while (isspace((unsigned char)*msg))
+		msg++;
 	n = strcspn(msg, "\r\n");
 	while (n > 0 && isspace((unsigned char)msg[n - 1]))
 		n--;
@@ -177,20 +178,31 @@ static int may_hold_password(const char *s)
 	return strcasestr(s, "password") || (strstr(s, "://") && strchr(s, '@'));
 }
 
-/* Run one statement without arguments on the control connection, reconnecting
- * once if the connection was lost.  Returns 0, or -1 with the reason in err. */
+/* Run one statement without arguments on the control connection.  A control
+ * connection lost while idle (pg_terminate_backend, a server restart) only shows
+ * when used: then reconnect once and run the statement again, so that the areas
+ * are still dropped at the end.  Returns 0, or -1 with the reason in err. */
 static int control_exec(db_site *site, const char *sql, const char *what, char *err)
 {
-	PGresult *r;
+	PGresult *r = NULL;
 	char msg[DB_ERRLEN];
 	int rc = 0;
 
-	if (PQstatus(site->control) != CONNECTION_OK) {
-		PQreset(site->control);
-		PQsetNoticeProcessor(site->control, ignore_notice, NULL);
+	for (int tries = 0; tries < 2; tries++) {
+		if (PQstatus(site->control) != CONNECTION_OK) {
+			if (site->unreachable)
+				break;  /* do not wait out connect_timeout once per area */
+			PQreset(site->control);
+			PQsetNoticeProcessor(site->control, ignore_notice, NULL);
+			site->unreachable = PQstatus(site->control) != CONNECTION_OK;
+		}
+		PQclear(r);
+		r = PQexec(site->control, sql);     /* a NULL r is out of memory: fails below */
+		if (PQresultStatus(r) == PGRES_COMMAND_OK ||
+		    PQstatus(site->control) == CONNECTION_OK)
+			break;
 	}
-	r = PQexec(site->control, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 
@@ -283,7 +295,7 @@ static unsigned random24(void)
 static db_area *area_create(db_site *site, const char *label, char *err)
 {
 	db_area *area = calloc(1, sizeof *area);
-	char tail[32], sql[NAMELEN + 32], what[NAMELEN + 32];
+	char tail[32], sql[sizeof area->ident + 32], what[NAMELEN + 32], *quoted;
 	size_t room, len;
 
 	if (!area) {
@@ -296,40 +308,51 @@ static db_area *area_create(db_site *site, const char *label, char *err)
 	snprintf(tail, sizeof tail, "_%ld_%06x", (long)getpid(), random24());
 	len = (size_t)snprintf(area->schema, sizeof area->schema, "racelab_");
 	room = sizeof area->schema - 1 - strlen(tail);
-	for (const char *p = label; *p && len < room; p++)
-		area->schema[len++] = isalnum((unsigned char)*p)
-		                      ? (char)tolower((unsigned char)*p) : '_';
+	for (const char *p = label; *p && len < room; p++) {
+		int ch = tolower((unsigned char)*p);
+
+		area->schema[len++] = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')
+		                      ? (char)ch : '_';
+	}
 	snprintf(area->schema + len, sizeof area->schema - len, "%s", tail);
 
-	snprintf(sql, sizeof sql, "CREATE SCHEMA \"%s\"", area->schema);
-	snprintf(what, sizeof what, "cannot create schema %s", area->schema);
-	if (control_exec(site, sql, what, err) != 0) {
-		free(area);
-		return NULL;
+	quoted = PQescapeIdentifier(site->control, area->schema, strlen(area->schema));
+	if (!quoted) {
+		first_line(err, "cannot quote a schema name: ", PQerrorMessage(site->control));
+		goto fail;
 	}
+	snprintf(area->ident, sizeof area->ident, "%s", quoted);
+	PQfreemem(quoted);
+	snprintf(sql, sizeof sql, "CREATE SCHEMA %s", area->ident);
+	snprintf(what, sizeof what, "cannot create schema %s", area->schema);
+	if (control_exec(site, sql, what, err) != 0)
+		goto fail;
 	return area;
+fail:
+	free(area);
+	return NULL;
 }
 
 /* Drops only the schema area_create made; if the server is gone, there is
  * nothing left to do and nobody to tell. */
 static void area_drop(db_area *area)
 {
-	char sql[NAMELEN + 48], err[DB_ERRLEN];
+	char sql[sizeof area->ident + 48], err[DB_ERRLEN];
 
 	if (!area)
 		return;
-	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS \"%s\" CASCADE", area->schema);
+	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", area->ident);
 	control_exec(area->site, sql, "drop schema", err);
 	free(area);
 }
 
-/* The server's "too many clients" is SQLSTATE 53300, but libpq hands over no
- * SQLSTATE for a failed connection: we know it by its (English) words. */
+/* A worker's (or the harness's check) connection, its search_path the area's
+ * schema alone. */
 static db_conn *connect_area(db_area *area, db_wait_fn on_wait, void *arg, char *err)
 {
 	db_site *site = area->site;
 	db_conn *c = calloc(1, sizeof *c);
-	char reason[DB_ERRLEN], sql[NAMELEN + 32];
+	char reason[DB_ERRLEN], sql[sizeof area->ident + 32];
 	PGresult *r;
 
 	if (!c) {
@@ -341,6 +364,8 @@ static db_conn *connect_area(db_area *area, db_wait_fn on_wait, void *arg, char 
 		int n = atomic_load(&site->open) + 1;
 
 		connect_reason(reason, c->pg);
+		/* The server's "too many clients" is SQLSTATE 53300, but libpq hands over
+		 * no SQLSTATE for a failed connection: we know it by its English words. */
 		if (strstr(reason, "too many clients") ||
 		    strstr(reason, "connection slots are reserved"))
 			snprintf(err, DB_ERRLEN, "PostgreSQL refused connection %d: too many clients"
@@ -361,7 +386,7 @@ static db_conn *connect_area(db_area *area, db_wait_fn on_wait, void *arg, char 
 	c->pid = PQbackendPID(c->pg);
 	c->on_wait = on_wait;
 	c->arg = arg;
-	snprintf(sql, sizeof sql, "SET search_path TO \"%s\"", area->schema);
+	snprintf(sql, sizeof sql, "SET search_path TO %s", area->ident);
 	r = PQexec(c->pg, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		first_line(err, "cannot set search_path: ", PQerrorMessage(c->pg));
@@ -508,7 +533,8 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 				res->value = PQgetisnull(r, 0, 0)
 				             ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 			}
-			res->changes = strtoll(PQcmdTuples(r), NULL, 10);
+			if (strncmp(PQcmdStatus(r), "SELECT", 6) != 0)    /* rows read are not changes */
+				res->changes = strtoll(PQcmdTuples(r), NULL, 10);
 			/* COMMIT in a transaction that had failed answers ROLLBACK, no error. */
 			if (st == DB_OK && !strcmp(PQcmdStatus(r), "ROLLBACK") && is_commit(sql)) {
 				snprintf(err, DB_ERRLEN, "the transaction was rolled back, not committed");
