@@ -11,7 +11,8 @@
 /* Parse a command line given as one string of space-separated words. */
 static int parse(const char *line, struct cli *c, char *err)
 {
-	char buf[512], *argv[32], *save = NULL;
+	static char buf[512];        /* outlives the call: cli keeps pointers into argv */
+	char *argv[32], *save = NULL;
 	int argc = 0;
 
 	snprintf(buf, sizeof buf, "racelab %s", line);
