@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "lesson.h"
 #include "report.h"
 #include "run.h"
 #include "trace.h"
@@ -73,9 +74,41 @@ static void start_signal_thread(void)
 		pthread_detach(tid);
 }
 
+/* Where trace lines go: printed as they come, and kept for a scheduled run's
+ * JSON report. */
+struct trace_sink {
+	FILE *print;            /* NULL: not printed */
+	int keep;
+	char **lines;
+	size_t n, cap;
+};
+
 static void print_line(const char *line, void *arg)
 {
-	fprintf(arg, "%s\n", line);
+	struct trace_sink *t = arg;
+
+	if (t->print)
+		fprintf(t->print, "%s\n", line);
+	if (t->keep) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? 2 * t->cap : 64;
+			char **more = realloc(t->lines, cap * sizeof *more);
+
+			if (!more)
+				return;         /* the JSON trace ends short; the run goes on */
+			t->lines = more;
+			t->cap = cap;
+		}
+		if ((t->lines[t->n] = strdup(line)))
+			t->n++;
+	}
+}
+
+static void sink_done(struct trace_sink *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->lines[i]);
+	free(t->lines);
 }
 
 static uint64_t fresh_seed(void)
@@ -88,7 +121,10 @@ static uint64_t fresh_seed(void)
 }
 
 /* Run the scenario headless: drain events (printing the trace if asked) until
- * every worker has exited, then report. */
+ * every worker has exited, then report.  A scheduled run's trace is the point of
+ * it: it is printed unless --json asks for the report alone (the JSON holds it),
+ * then "result: …", a blank line, and the usual report.  Everything down to the
+ * result line is deterministic, so golden files compare it byte for byte. */
 static int run_headless(const struct cli *cli, struct run_config *cfg)
 {
 	enum run_status st;
@@ -96,6 +132,9 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	struct trace trace;
 	const char *names[DEMO_STRATEGIES];
 	FILE *trace_to = cli->output == OUT_JSON ? stderr : stdout;
+	struct trace_sink sink = { 0 };
+	char result[256];
+	ev_fn show;
 	struct report rep = { 0 };
 	struct run *r;
 	int status;
@@ -107,8 +146,12 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	}
 	for (int i = 0; i < cfg->nstrategies; i++)
 		names[i] = cfg->demo->strategies[cfg->strategies[i]].name;
+	if (cli->trace || (cfg->schedule && cli->output != OUT_JSON))
+		sink.print = trace_to;
+	sink.keep = cfg->schedule && cli->output == OUT_JSON;
+	show = sink.print || sink.keep ? trace_event : NULL;
 	if (trace_init(&trace, names, cfg->nstrategies, cfg->threads, print_line,
-	               trace_to) != 0) {
+	               &sink) != 0) {
 		fprintf(stderr, "racelab: out of memory\n");
 		run_free(r);
 		return EX_SOFTWARE;
@@ -121,10 +164,10 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 		 * rings hold far more than the workers produce meanwhile. */
 		struct timespec pause = { 0, 2000000 };
 
-		run_drain(r, cli->trace ? trace_event : NULL, &trace);
+		run_drain(r, show, &trace);
 		nanosleep(&pause, NULL);
 	}
-	run_drain(r, cli->trace ? trace_event : NULL, &trace);
+	run_drain(r, show, &trace);
 	st = run_wait(r);
 
 	rep.cfg = cfg;
@@ -132,8 +175,17 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	for (int i = 0; i < rep.nresults; i++)
 		rep.results[i] = run_result(r, i);
 	rep.site = run_site_name(r);
-	rep.kept = cli->where != NULL;
+	rep.kept = cli->where && cfg->db == db_sqlite();        /* schemas are always dropped */
 	rep.interrupted = atomic_load(&interrupted);
+	if (cfg->schedule) {
+		rep.schedule = cfg->schedule;
+		rep.trace = sink.lines;
+		rep.ntrace = sink.n;
+		if (report_result(&rep, result, sizeof result) == 0)
+			rep.result = result;
+		if (rep.result && sink.print == stdout)
+			printf("result: %s\n\n", rep.result);
+	}
 	if (cli->output == OUT_JSON)
 		report_json(stdout, &rep);
 	else
@@ -153,6 +205,7 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	}
 	set_current(NULL);
 	trace_done(&trace);
+	sink_done(&sink);
 	run_free(r);
 	return status;
 }
@@ -161,7 +214,8 @@ int main(int argc, char **argv)
 {
 	struct cli cli;
 	struct run_config cfg = { 0 };
-	char err[256];
+	struct lesson lesson = { 0 };   /* racelab lesson N */
+	char err[256], lerr[1024];
 	int rc;
 
 	setlocale(LC_ALL, "");
@@ -178,6 +232,15 @@ int main(int argc, char **argv)
 		printf("racelab %s\n", RACELAB_VERSION);
 		return 0;
 	}
+	if (cli.action == ACT_LESSONS || cli.action == ACT_LESSON) {
+		/* lesson N: the lesson's demo replaces cli, and runs as if typed */
+		rc = cli.action == ACT_LESSONS ? lesson_list(stdout, lerr, sizeof lerr)
+		     : lesson_start(&lesson, &cli, argv, lerr, sizeof lerr);
+		if (rc)
+			fprintf(stderr, "racelab: %s\n", lerr);
+		if (rc || cli.action == ACT_LESSONS)
+			return rc;
+	}
 	cfg.demo = cli.demo;
 	cfg.db = cli.db;
 	cfg.where = cli.where;
@@ -187,7 +250,9 @@ int main(int argc, char **argv)
 	cfg.ops = cli.ops ? cli.ops : cli.demo->default_ops;
 	cfg.think_ms = cli.think_ms >= 0 ? cli.think_ms : cli.demo->default_think_ms;
 	cfg.seed = cli.seed_given ? cli.seed : fresh_seed();
+	cfg.schedule = cli.schedule;
 
 	start_signal_thread();
-	return run_headless(&cli, &cfg);
+	rc = run_headless(&cli, &cfg);
+	return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;
 }

@@ -21,6 +21,16 @@ int report_status(const struct report *r)
 	return 0;
 }
 
+int report_result(const struct report *r, char *buf, size_t n)
+{
+	const struct run_result *res = r->results[0];
+
+	if (!r->nresults || !res->checked)
+		return -1;
+	r->cfg->demo->result(&res->check, res->committed, buf, n);
+	return 0;
+}
+
 void report_text(FILE *f, const struct report *r)
 {
 	const struct run_config *cfg = r->cfg;
@@ -30,6 +40,8 @@ void report_text(FILE *f, const struct report *r)
 	fprintf(f, "backend %s, %d threads x %d %s per strategy, think %d ms, seed %llu\n",
 	        cfg->db->name, cfg->threads, cfg->ops, coupon ? "rounds" : "operations",
 	        cfg->think_ms, (unsigned long long)cfg->seed);
+	if (r->schedule)
+		fprintf(f, "schedule: %s\n", r->schedule);
 	if (r->kept)
 		fprintf(f, "databases kept in %s\n", r->site);
 	if (r->interrupted)
@@ -55,7 +67,8 @@ void report_text(FILE *f, const struct report *r)
 	fputc('\n', f);
 	for (int i = 0; i < r->nresults; i++) {
 		const struct run_result *res = r->results[i];
-		const char *mark = report_kept_invariant(res) ? "ok"
+		const char *mark = !res->checked ? "n/a"
+		                   : report_kept_invariant(res) ? "ok"
 		                   : res->strategy->safe ? "BUG" : "race";
 
 		fprintf(f, "%-7s %-4s %s\n", res->strategy->name, mark, res->verdict);
@@ -120,5 +133,20 @@ void report_json(FILE *f, const struct report *r)
 		report_json_string(f, res->verdict);
 		fputc('}', f);
 	}
-	fprintf(f, "\n ]}\n");
+	fprintf(f, "\n ]");
+	if (r->schedule) {
+		fprintf(f, ",\n \"schedule\": ");
+		report_json_string(f, r->schedule);
+		fprintf(f, ",\n \"trace\": [");
+		for (size_t i = 0; i < r->ntrace; i++) {
+			fprintf(f, "%s\n  ", i ? "," : "");
+			report_json_string(f, r->trace[i]);
+		}
+		fprintf(f, "%s],\n \"result\": ", r->ntrace ? "\n " : "");
+		if (r->result)
+			report_json_string(f, r->result);
+		else
+			fprintf(f, "null");
+	}
+	fprintf(f, "}\n");
 }

@@ -8,6 +8,11 @@
  * their own counters and never share them while running; the run adds them up
  * after pthread_join, so the final counts need no locks at all.
  *
+ * Scheduled runs (--schedule) add a scheduler (sched.c) behind the gate: it lets
+ * one step move at a time, and hears from the barriers and the lock-wait callback
+ * whenever a thread comes to rest.  Free runs have none, and their gate takes no
+ * lock at all.
+ *
  * Stopping: run_stop() raises one flag.  Every place a worker can block looks at
  * it: the gate, the barriers, think time, and the backend's lock wait (through the
  * on_wait callback), so a stop takes effect within one statement.
@@ -22,6 +27,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sched.h"
+
 #define RING_SLOTS 1024         /* events a worker may be ahead of the consumer */
 #define MAX_RETRIES 1000        /* an operation retried this often counts as an error */
 
@@ -32,6 +39,7 @@ struct barrier {
 	int parties;            /* threads still taking part */
 	int arrived;
 	unsigned generation;
+	struct sched *sched;    /* scheduled runs: who waits here is not moving */
 };
 
 struct worker {
@@ -71,6 +79,7 @@ struct run {
 	struct ev_stream events;
 	struct barrier start;
 	int64_t t0_ns;
+	struct sched *sched;    /* scheduled runs only; NULL lets every step pass */
 
 	_Atomic int stopping;
 	_Atomic int exited;     /* workers that have finished */
@@ -117,13 +126,15 @@ static void barrier_done(struct barrier *b)
 
 static void barrier_release(struct barrier *b)
 {
+	if (b->sched)
+		sched_release(b->sched, b);
 	b->arrived = 0;
 	b->generation++;
 	die_on(pthread_cond_broadcast(&b->cv), "pthread_cond_broadcast");
 }
 
 /* Wait until every party has arrived.  Returns -1 if the run stopped instead. */
-static int barrier_wait(struct barrier *b, struct run *r)
+static int barrier_wait(struct barrier *b, struct run *r, int thread)
 {
 	int rc = 0;
 
@@ -131,6 +142,8 @@ static int barrier_wait(struct barrier *b, struct run *r)
 	unsigned gen = b->generation;
 	if (++b->arrived >= b->parties)
 		barrier_release(b);
+	else if (b->sched)
+		sched_park(b->sched, thread, b);        /* under b->mu: before any release */
 	while (gen == b->generation && !atomic_load(&r->stopping))
 		die_on(pthread_cond_wait(&b->cv, &b->mu), "pthread_cond_wait");
 	if (gen == b->generation)
@@ -238,14 +251,27 @@ static int gate_sleep(struct run *r, int ms)
 	return atomic_load(&r->stopping);
 }
 
+/* Index of STEP in the worker's strategy; past the end if it is not listed. */
+static int step_index(const struct worker *w, const char *step)
+{
+	int i = 0;
+
+	for (const char *const *s = w->lane->strategy->steps; *s; s++, i++)
+		if (!strcmp(*s, step))
+			return i;
+	return DEMO_STEPS;
+}
+
 /* Every step passes here before it runs.  Free runs go straight through; the
- * dashboard paces and pauses them. */
-static enum step_rc gate_pass(struct worker *w)
+ * dashboard paces and pauses them; a scheduled run waits for its turn first. */
+static enum step_rc gate_pass(struct worker *w, const char *step)
 {
 	struct run *r = w->run;
 	int pace;
 
 	if (atomic_load(&r->stopping))
+		return STEP_STOP;
+	if (r->sched && sched_gate(r->sched, w->thread, step_index(w, step)) != 0)
 		return STEP_STOP;
 	if (atomic_load(&r->paused)) {
 		die_on(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
@@ -268,16 +294,25 @@ static void gate_changed(struct run *r)
 
 /* ---- steps (step.h) ------------------------------------------------------ */
 
-/* The backend's lock-wait callback: report the wait once, give up if stopping. */
-static int on_wait(void *arg)
+/* Report the current step's lock wait, once. */
+static void report_wait(struct worker *w)
 {
-	struct worker *w = arg;
-
 	if (!w->waiting) {
 		w->waiting = 1;
 		w->lock_waits++;
 		emit(w, EV_WAIT, w->step, NULL, NULL, 0, NULL);
 	}
+}
+
+/* The backend's lock-wait callback: report the wait once, give up if stopping.
+ * In a scheduled run the scheduler decides (and reports through the hooks). */
+static int on_wait(void *arg)
+{
+	struct worker *w = arg;
+
+	if (w->run->sched)
+		return sched_wait(w->run->sched, w->thread);
+	report_wait(w);
 	return atomic_load(&w->run->stopping);
 }
 
@@ -322,7 +357,7 @@ enum step_rc step_sql(struct worker *w, const char *step, const char *sql,
                       const db_value *args, int nargs, db_result *res)
 {
 	db_result dummy;
-	enum step_rc rc = gate_pass(w);
+	enum step_rc rc = gate_pass(w, step);
 
 	if (rc != STEP_OK)
 		return rc;
@@ -347,8 +382,14 @@ enum step_rc step_commit(struct worker *w)
 	return rc;
 }
 
+/* A skipped step takes its turn in a schedule, so that the trace shows it where
+ * the schedule put it ("step t2.redeem: skipped"); free runs do not pace it. */
 void step_skip(struct worker *w, const char *step)
 {
+	struct run *r = w->run;
+
+	if (r->sched && sched_gate(r->sched, w->thread, step_index(w, step)) != 0)
+		return;         /* stopping: the next step_*() says so */
 	emit(w, EV_SKIP, step, NULL, NULL, 0, NULL);
 }
 
@@ -418,7 +459,8 @@ static void do_op(struct worker *w)
 			emit(w, EV_RETRY, NULL, NULL, NULL, 0, w->err);
 			continue;
 		}
-		if (rc == STEP_FAIL || rc == STEP_RETRY)
+		/* An operation cut short by a stop is not the database's error. */
+		if ((rc == STEP_FAIL || rc == STEP_RETRY) && !atomic_load(&w->run->stopping))
 			w->errors++;
 		emit(w, EV_ABORT, NULL, NULL, NULL, 0, w->err);
 		return;
@@ -431,10 +473,10 @@ static void *worker_main(void *arg)
 	struct run *r = w->run;
 	const struct demo *d = r->cfg.demo;
 
-	if (barrier_wait(&r->start, r) == 0) {
+	if (barrier_wait(&r->start, r, w->thread) == 0) {
 		for (int op = 0; op < r->cfg.ops && !atomic_load(&r->stopping); op++) {
 			w->op = op;
-			if (d->rounds && barrier_wait(&w->lane->round, r) != 0)
+			if (d->rounds && barrier_wait(&w->lane->round, r, w->thread) != 0)
 				break;
 			w->attempted++;
 			do_op(w);
@@ -444,8 +486,62 @@ static void *worker_main(void *arg)
 		barrier_leave(&w->lane->round);
 	w->end_ns = now_ns() - r->t0_ns;
 	emit(w, EV_EXIT, NULL, NULL, NULL, 0, NULL);
+	if (r->sched)
+		sched_exit(r->sched, w->thread);
 	atomic_fetch_add(&r->exited, 1);
 	return NULL;
+}
+
+/* ---- the scheduler's hooks (scheduled runs have one lane) ----------------- */
+
+static struct worker *sched_worker(struct run *r, int thread)
+{
+	return &r->lanes[0].workers[thread - 1];
+}
+
+static void hook_waiting(void *arg, int thread)
+{
+	report_wait(sched_worker(arg, thread));
+}
+
+static int hook_blocked(void *arg, int thread)
+{
+	struct run *r = arg;
+	char err[DB_ERRLEN];
+
+	return r->db->blocked(sched_worker(r, thread)->conn, err);
+}
+
+static void hook_deadlock(void *arg, int self, const char *text)
+{
+	emit(sched_worker(arg, self), EV_DEADLOCK, NULL, NULL, NULL, 0, text);
+}
+
+/* Set up the scheduler for cfg->schedule. */
+static int sched_setup(struct run *r, char *err)
+{
+	const struct demo_strategy *s = r->lanes[0].strategy;
+	struct sched_hooks hooks = { r, hook_waiting, NULL, hook_deadlock };
+	struct sched_spec spec;
+
+	if (r->cfg.nstrategies != 1) {
+		snprintf(err, DB_ERRLEN, "a schedule runs exactly one strategy");
+		return -1;
+	}
+	if (sched_parse(r->cfg.schedule, s->name, s->steps, r->cfg.threads, 1, &spec, err,
+	                DB_ERRLEN) != 0)
+		return -1;
+	if (r->db->blocked)
+		hooks.blocked = hook_blocked;
+	r->sched = sched_new(&spec, s->steps, r->cfg.threads, r->cfg.seed, &hooks);
+	sched_spec_done(&spec);
+	if (!r->sched) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return -1;
+	}
+	r->start.sched = r->sched;
+	r->lanes[0].round.sched = r->sched;
+	return 0;
 }
 
 /* ---- the run ------------------------------------------------------------- */
@@ -481,6 +577,8 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 		snprintf(err, DB_ERRLEN, "out of memory");
 		goto fail;
 	}
+	if (cfg->schedule && sched_setup(r, err) != 0)
+		goto fail;
 
 	*status = RUN_UNAVAILABLE;
 	r->site = r->db->site_open(cfg->where, err);
@@ -510,8 +608,15 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 			w->lane = l;
 			w->thread = t + 1;
 			w->ring = ring++;
-			if (!(w->conn = r->db->connect(l->area, on_wait, w, err)))
+			if (!(w->conn = r->db->connect(l->area, on_wait, w, err))) {
+				size_t len = strlen(err);
+
+				/* Say what the run needs: each worker holds a connection, plus
+				 * one per strategy for setup and checks, plus the site's own. */
+				snprintf(err + len, DB_ERRLEN - len, " (this run opens %d connections)",
+				         r->nworkers + cfg->nstrategies + 1);
 				goto fail;
+			}
 		}
 	}
 	*status = RUN_OK;
@@ -552,6 +657,8 @@ void run_stop(struct run *r)
 {
 	atomic_store(&r->stopping, 1);
 	gate_changed(r);
+	if (r->sched)
+		sched_stop(r->sched);
 	barrier_wake(&r->start);
 	for (int i = 0; i < r->cfg.nstrategies; i++)
 		barrier_wake(&r->lanes[i].round);
@@ -674,6 +781,7 @@ void run_free(struct run *r)
 	if (r->site)
 		r->db->site_close(r->site);
 	ev_stream_done(&r->events);
+	sched_free(r->sched);
 	barrier_done(&r->start);
 	pthread_mutex_destroy(&r->gate_mu);
 	pthread_cond_destroy(&r->gate_cv);
