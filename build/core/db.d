@@ -1,2 +1,0 @@
-build/core/db.o: core/db.c core/db.h
-core/db.h:

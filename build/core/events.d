@@ -1,3 +1,0 @@
-build/core/events.o: core/events.c core/events.h core/db.h
-core/events.h:
-core/db.h:

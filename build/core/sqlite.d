@@ -1,2 +1,0 @@
-build/core/sqlite.o: core/sqlite.c core/db.h
-core/db.h:
