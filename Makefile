@@ -21,6 +21,7 @@ CFLAGS ?= -O2 -g
 # CI adds WERROR=-Werror; sanitizer targets set SAN.
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -pthread $(SAN) \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+override CFLAGS += -DRACELAB_DATADIR=\"$(DATADIR)\"
 override LDFLAGS += -pthread $(SAN)
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -83,12 +84,14 @@ bench: deps
 		scripts/pg-test-server.sh run bench/run.sh
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/lessons
 	install -m 755 $(BUILD)/racelab $(DESTDIR)$(BINDIR)/racelab
 	install -m 644 docs/racelab.1 $(DESTDIR)$(MANDIR)/man1/racelab.1
+	install -m 644 lessons/*.md $(DESTDIR)$(DATADIR)/lessons
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/racelab $(DESTDIR)$(MANDIR)/man1/racelab.1
+	rm -rf $(DESTDIR)$(DATADIR)/lessons
 
 clean:
 	rm -rf build build-asan build-tsan

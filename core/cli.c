@@ -11,10 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sched.h"
+
 #define EX_USAGE 64
 
 const char cli_usage[] =
 "usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product or coupon)\n"
+"       racelab lessons                  list the lessons\n"
+"       racelab lesson N [OPTIONS]       run lesson N (its options come first,\n"
+"                                        yours after, so yours win)\n"
 "       racelab --help | --version\n"
 "\n"
 "Scenarios:\n"
@@ -34,6 +39,12 @@ const char cli_usage[] =
 "      --think MS        think time between a read and the write that uses it\n"
 "                        (default: product 0, coupon 1)\n"
 "      --seed N          seed for everything random (printed in every report)\n"
+"      --schedule SPEC   run one interleaving of one strategy (-s), and print\n"
+"                        its trace: tokens tN.STEP, as in \"t1.read t2.read\n"
+"                        t1.write t2.write\", taken in order, then the remaining\n"
+"                        steps in thread order; one operation per thread (-n is\n"
+"                        ignored), threads up to the highest tN unless -t says;\n"
+"                        or 'random': the seed picks every step, -t and -n apply\n"
 "      --no-ui           plain text report (the default when not on a terminal)\n"
 "      --json            the JSON report on stdout\n"
 "      --trace           print every step as it happens\n"
@@ -116,6 +127,39 @@ static int parse_strategies(const char *list, struct cli *c, char *err, size_t n
 	return 0;
 }
 
+/* --schedule (DESIGN.md, "Schedules") once the scenario is known: one strategy,
+ * no think time (the schedule alone decides the interleaving); a listed schedule
+ * has one operation per thread and, unless -t says otherwise, as many threads as
+ * its tokens name.  A bad token is refused by name. */
+static int check_schedule(struct cli *c, char *err, size_t n)
+{
+	const struct demo_strategy *s;
+	struct sched_spec spec;
+
+	if (c->nstrategies != 1) {
+		snprintf(err, n, "--schedule runs exactly one strategy, not %d: choose it with"
+		         " -s naive, -s atomic or -s locked", c->nstrategies);
+		return EX_USAGE;
+	}
+	if (c->think_ms > 0) {
+		snprintf(err, n, "--think %d has no place in a --schedule run: the schedule"
+		         " alone decides the interleaving (leave --think out)", c->think_ms);
+		return EX_USAGE;
+	}
+	c->think_ms = 0;
+	s = &c->demo->strategies[c->strategies[0]];
+	if (sched_parse(c->schedule, s->name, s->steps, c->threads_given ? c->threads : 64,
+	                c->threads_given, &spec, err, n) != 0)
+		return EX_USAGE;
+	if (!spec.random) {
+		if (!c->threads_given)
+			c->threads = spec.threads;
+		c->ops = 1;
+	}
+	sched_spec_done(&spec);
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 {
 	long long v;
@@ -159,6 +203,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 				return EX_USAGE;
 			}
 			c->threads = (int)v;
+			c->threads_given = 1;
 			break;
 		case 'n':
 			if (parse_num(optarg, 1, 1000000, &v)) {
@@ -186,9 +231,10 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			c->seed_given = 1;
 			break;
 		case OPT_SCHEDULE:
+			c->schedule = optarg;
+			break;
 		case OPT_STEP:
-			snprintf(err, n, "%s is not available yet in this version of racelab",
-			         opt == OPT_STEP ? "--step" : "--schedule");
+			snprintf(err, n, "--step is not available yet in this version of racelab");
 			return EX_USAGE;
 		case OPT_NO_UI:
 			if (c->output != OUT_JSON)
@@ -222,11 +268,24 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 	if (optind < argc) {
 		const char *word = argv[optind++];
 
-		if (!strcmp(word, "lessons") || !strcmp(word, "lesson")) {
-			snprintf(err, n, "'%s' is not available yet in this version of racelab", word);
-			return EX_USAGE;
-		}
-		if (!(c->demo = demo_find(word))) {
+		c->nopts = optind - 2;  /* the options were moved before the words */
+		if (!strcmp(word, "lessons")) {
+			c->action = ACT_LESSONS;
+		} else if (!strcmp(word, "lesson")) {
+			if (optind == argc) {
+				snprintf(err, n, "'lesson' needs a lesson number, as in 'racelab lesson 1'"
+				         " (racelab lessons lists them)");
+				return EX_USAGE;
+			}
+			if (parse_num(argv[optind], 1, 99999, &v)) {
+				snprintf(err, n, "bad lesson number '%s': give a number such as 1"
+				         " (racelab lessons lists them)", argv[optind]);
+				return EX_USAGE;
+			}
+			optind++;
+			c->action = ACT_LESSON;
+			c->lesson = (int)v;
+		} else if (!(c->demo = demo_find(word))) {
 			snprintf(err, n, "unknown scenario '%s': choose product or coupon", word);
 			return EX_USAGE;
 		}
@@ -235,5 +294,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		snprintf(err, n, "unexpected argument '%s' (see racelab --help)", argv[optind]);
 		return EX_USAGE;
 	}
+	if (c->action == ACT_RUN && c->schedule)
+		return check_schedule(c, err, n);
 	return 0;
 }

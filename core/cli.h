@@ -24,6 +24,8 @@ enum cli_action {
 	ACT_RUN,                /* run a scenario */
 	ACT_HELP,
 	ACT_VERSION,
+	ACT_LESSONS,            /* racelab lessons: list them */
+	ACT_LESSON,             /* racelab lesson N: the options are argv[1..nopts] */
 };
 
 struct cli {
@@ -34,12 +36,17 @@ struct cli {
 	int strategies[DEMO_STRATEGIES];/* indices into demo->strategies */
 	int nstrategies;
 	int threads;
+	int threads_given;              /* -t was given (a schedule's default differs) */
 	int ops;                        /* 0: the scenario's default */
 	int think_ms;                   /* -1: the scenario's default */
 	uint64_t seed;
 	int seed_given;
 	enum cli_output output;
 	int trace;
+	const char *schedule;           /* --schedule, as given; NULL for a free run */
+	int lesson;                     /* ACT_LESSON: the lesson's number */
+	int nopts;                      /* argv[1..nopts] were options (getopt moves the
+	                                   words to the end), for lesson_argv */
 };
 
 /* Parse ARGV.  Returns 0, or 64 (EX_USAGE) with one line in err (no newline). */

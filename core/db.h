@@ -49,8 +49,11 @@ enum db_status {
 };
 
 /* Called from inside exec, on the calling thread, when a statement starts to wait
- * for a lock another connection holds.  Returns nonzero to give up waiting
- * (exec then returns DB_RETRY); this is how a stopping run unblocks a waiter. */
+ * for a lock another connection holds, and again while it waits.  Returns 0 to
+ * keep waiting; > 0 to give up waiting (exec then returns DB_RETRY), which is how
+ * a stopping run unblocks a waiter; < 0 to keep waiting but try the lock again at
+ * once, without the backend's own back-off (a scheduled run's callback has done
+ * the waiting itself). */
 typedef int (*db_wait_fn)(void *arg);
 
 #define DB_ERRLEN 256
@@ -82,6 +85,13 @@ typedef struct db_backend {
 	 * DB_OK, writes the database's own message into err. */
 	enum db_status (*exec)(db_conn *conn, const char *sql, const db_value *args,
 	                       int nargs, db_result *res, char *err);
+
+	/* Does CONN's running statement wait for a lock, says the server?  1 yes,
+	 * 0 no, -1 cannot tell (err says why).  Asked from the site's control
+	 * connection while another thread is inside exec on CONN; callers never call
+	 * it concurrently with itself or with the site and area calls.  NULL for a
+	 * backend that calls on_wait only while a connection is blocked (SQLite). */
+	int (*blocked)(db_conn *conn, char *err);
 } db_backend;
 
 const db_backend *db_sqlite(void);

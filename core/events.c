@@ -71,9 +71,19 @@ static int by_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * A producer takes its sequence number before it publishes the event, and the
+ * rings are read one after another.  So while this drain is past ring A and not
+ * yet at ring B, A's producer may publish number 100 and, because of it, B's
+ * publish 101 (a scheduled run hands over exactly like that): this drain sees 101
+ * and not 100.  Delivering 101 now would put an effect before its cause, so only
+ * the unbroken run of numbers from s->next goes out; the rest stays in the rings
+ * for the next drain.  The gap closes soon: a producer holding a number already
+ * has its slot and only has to fill it.
+ */
 size_t ev_drain(struct ev_stream *s, ev_fn fn, void *arg)
 {
-	size_t n = 0;
+	size_t n = 0, k = 0;
 
 	for (int i = 0; i < s->nrings; i++) {
 		struct ev_ring *ring = &s->rings[i];
@@ -82,10 +92,23 @@ size_t ev_drain(struct ev_stream *s, ev_fn fn, void *arg)
 
 		for (; tail != head; tail++)
 			s->batch[n++] = ring->slots[tail & (ring->cap - 1)];
-		atomic_store_explicit(&ring->tail, tail, memory_order_release);
 	}
 	qsort(s->batch, n, sizeof *s->batch, by_seq);
-	for (size_t i = 0; fn && i < n; i++)
+	while (k < n && s->batch[k].seq == s->next) {
+		k++;
+		s->next++;
+	}
+	for (size_t i = 0; fn && i < k; i++)
 		fn(&s->batch[i], arg);
-	return n;
+	/* Free the slots of what was delivered: in each ring, a prefix. */
+	for (int i = 0; i < s->nrings; i++) {
+		struct ev_ring *ring = &s->rings[i];
+		size_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
+		size_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+
+		while (tail != head && ring->slots[tail & (ring->cap - 1)].seq < s->next)
+			tail++;
+		atomic_store_explicit(&ring->tail, tail, memory_order_release);
+	}
+	return k;
 }

@@ -30,6 +30,7 @@ enum ev_kind {
 	EV_COMMIT,      /* the operation finished and its effect is committed */
 	EV_ABORT,       /* the operation gave up (error or stop) */
 	EV_EXIT,        /* the thread finished its work */
+	EV_DEADLOCK,    /* scheduled runs: every remaining step waits; text lists them */
 };
 
 #define EV_ARGS 3
@@ -70,6 +71,7 @@ struct ev_stream {
 	int nrings;
 	_Atomic uint64_t seq;
 	_Atomic int closed;     /* the consumer is gone: producers stop waiting for space */
+	uint64_t next;          /* consumer: the next sequence number to deliver */
 	struct event *batch;    /* consumer's scratch space for one drain */
 	size_t batch_cap;
 };
@@ -82,7 +84,9 @@ void ev_stream_done(struct ev_stream *s);
 void ev_emit(struct ev_stream *s, int r, struct event *e);
 
 /* Consumer side: take every event published so far, in sequence order, and call
- * FN (if not NULL) on each.  Returns the number of events delivered. */
+ * FN (if not NULL) on each.  Events come out in one unbroken sequence across
+ * drains: one published after an earlier-numbered event that is not yet visible
+ * waits for the next drain.  Returns the number of events delivered. */
 typedef void (*ev_fn)(const struct event *e, void *arg);
 size_t ev_drain(struct ev_stream *s, ev_fn fn, void *arg);
 

@@ -22,6 +22,7 @@
 #include "report.h"
 #include "run.h"
 #include "trace.h"
+#include "../viz/viz.h"
 
 #define EX_ANOMALY 1
 #define EX_USAGE 64
@@ -57,6 +58,11 @@ static void set_current(struct run *r)
 	pthread_mutex_unlock(&current_mu);
 	if (r && atomic_load(&interrupted))
 		run_stop(r);
+}
+
+static int was_interrupted(void)
+{
+	return atomic_load(&interrupted);
 }
 
 static void start_signal_thread(void)
@@ -210,6 +216,12 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	return status;
 }
 
+/* The dashboard, or the text report? */
+static int use_dashboard(const struct cli *cli)
+{
+	return cli->output == OUT_AUTO && !cli->trace && !cli->schedule && viz_available();
+}
+
 int main(int argc, char **argv)
 {
 	struct cli cli;
@@ -240,6 +252,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "racelab: %s\n", lerr);
 		if (rc || cli.action == ACT_LESSONS)
 			return rc;
+		if (use_dashboard(&cli))        /* let the learner finish reading first */
+			lesson_pause(stdin, stdout);
 	}
 	cfg.demo = cli.demo;
 	cfg.db = cli.db;
@@ -252,7 +266,13 @@ int main(int argc, char **argv)
 	cfg.seed = cli.seed_given ? cli.seed : fresh_seed();
 	cfg.schedule = cli.schedule;
 
+	if (getenv("RACELAB_PACE_MS"))  /* benchmarks: pace a text run like the dashboard */
+		cfg.pace_ms = atoi(getenv("RACELAB_PACE_MS"));
+
 	start_signal_thread();
-	rc = run_headless(&cli, &cfg);
+	if (use_dashboard(&cli))
+		rc = viz_run(&cli, &cfg, &(struct viz_host){ set_current, was_interrupted });
+	else
+		rc = run_headless(&cli, &cfg);
 	return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;
 }

@@ -16,10 +16,11 @@
  * FIRST_WAIT_NS is taken to be a lock wait and reported through on_wait, again
  * every NEXT_WAIT_NS while it lasts.  In free runs this timing heuristic is what
  * counts lock waits on PostgreSQL: a statement slowed by a busy machine rather
- * than a lock counts too.  (Deterministic schedules will ask the control
- * connection for pg_blocking_pids(pid) instead; each db_conn keeps its backend's
- * pid for that.)  When on_wait asks to give up, the statement is cancelled
- * (PQcancel) and, once it has failed, exec returns DB_RETRY.
+ * than a lock counts too.  Scheduled runs take the timing only as a cue to ask
+ * the server: the blocked slot asks the control connection for pg_blocking_pids
+ * of the db_conn's backend pid.  When on_wait asks to give up (> 0), the
+ * statement is cancelled (PQcancel) and, once it has failed, exec returns
+ * DB_RETRY.
  *
  * Errors map by SQLSTATE: serialization failures, deadlocks and lock timeouts are
  * retried; a lost connection (or an administrator's pg_terminate_backend) is
@@ -73,6 +74,7 @@ struct db_conn {
 	int pid;                /* the server process serving us (pg_blocking_pids) */
 	db_wait_fn on_wait;
 	void *arg;
+	char lost[DB_ERRLEN];   /* the connection died after a statement completed */
 };
 
 static int64_t now_ns(void)
@@ -443,7 +445,7 @@ static enum wait_end wait_ready(db_conn *c, int report, int *cancelled)
 		now = now_ns();
 		if (report && now >= next) {
 			next = now + NEXT_WAIT_NS;
-			if (c->on_wait && c->on_wait(c->arg)) {
+			if (c->on_wait && c->on_wait(c->arg) > 0) {
 				if (!stop_at)
 					stop_at = now;
 				if (now - stop_at > CANCEL_GIVE_UP_NS)
@@ -493,12 +495,16 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 	enum db_status st = DB_OK;
 	enum wait_end end;
 	db_result dummy;
-	int cancelled = 0;
+	int cancelled = 0, completed = 0;
 	PGresult *r;
 
 	if (!res)
 		res = &dummy;
 	*res = (db_result){ 0 };
+	if (c->lost[0]) {
+		snprintf(err, DB_ERRLEN, "%s", c->lost);
+		return DB_GONE;
+	}
 	if (nargs > MAX_ARGS) {
 		snprintf(err, DB_ERRLEN, "too many arguments (%d, at most %d)", nargs, MAX_ARGS);
 		return DB_ERROR;
@@ -527,6 +533,7 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 			break;
 		rs = PQresultStatus(r);
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK) {
+			completed = st == DB_OK;
 			if (rs == PGRES_TUPLES_OK && !res->has_row && PQntuples(r) > 0 &&
 			    PQnfields(r) > 0) {
 				res->has_row = 1;
@@ -555,16 +562,51 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 		         " still runs after %lld s", CANCEL_GIVE_UP_NS / 1000000000LL);
 		return DB_GONE;
 	}
-	/* The connection died under the statement.  If it was a COMMIT, we cannot know
-	 * whether the server committed before it went: DB_GONE makes the harness count
-	 * the operation as not committed, which is exact unless the commit landed
-	 * first.  The run stops either way and says the database was lost. */
-	if (end == WAIT_LOST || PQstatus(c->pg) == CONNECTION_BAD) {
+	/* The connection died.  If the server had already said the statement completed
+	 * (pg_terminate_backend can land between CommandComplete and ReadyForQuery), it
+	 * did: a COMMIT committed, an autocommit UPDATE is in the table.  Report it as
+	 * done so the committed count stays exact, and fail the next statement.  If it
+	 * died before that, the statement did not complete: DB_GONE. */
+	if (end == WAIT_LOST || PQstatus(c->pg) == CONNECTION_BAD || st == DB_GONE) {
 		if (st != DB_GONE)      /* keep the server's own reason, if it sent one */
 			first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(c->pg));
+		if (completed) {
+			snprintf(c->lost, sizeof c->lost, "%s", err);
+			return DB_OK;
+		}
 		return DB_GONE;
 	}
 	return st;
+}
+
+/* Ask the server, as PostgreSQL's isolation tester does, whether C's backend is
+ * blocked by another's lock.  Timing cannot tell a lock wait from a slow
+ * statement; the lock manager can.  (The caller serialises use of the control
+ * connection: see the slot's contract in db.h.) */
+static int conn_blocked(db_conn *c, char *err)
+{
+	PGconn *control = c->site->control;
+	char pid[16];
+	const char *vals[1] = { pid };
+	PGresult *r;
+	int rc;
+
+	snprintf(pid, sizeof pid, "%d", c->pid);
+	if (PQstatus(control) != CONNECTION_OK) {
+		PQreset(control);
+		PQsetNoticeProcessor(control, ignore_notice, NULL);
+	}
+	r = PQexecParams(control, "SELECT pg_catalog.cardinality("
+	                 "pg_catalog.pg_blocking_pids($1::pg_catalog.int4)) > 0",
+	                 1, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		rc = PQgetvalue(r, 0, 0)[0] == 't';
+	} else {
+		first_line(err, "pg_blocking_pids: ", PQerrorMessage(control));
+		rc = -1;
+	}
+	PQclear(r);
+	return rc;
 }
 
 static const db_backend postgres_backend = {
@@ -580,6 +622,7 @@ static const db_backend postgres_backend = {
 	.connect = connect_area,
 	.disconnect = disconnect,
 	.exec = exec,
+	.blocked = conn_blocked,
 };
 
 const db_backend *db_postgres(void)

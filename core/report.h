@@ -17,6 +17,10 @@ struct report {
 	const char *site;               /* where the databases were, safe to print */
 	int kept;                       /* -d was given: the files/schemas were kept */
 	int interrupted;
+	const char *schedule;           /* --schedule as given, or NULL */
+	char *const *trace;             /* --schedule: the trace lines, in order */
+	size_t ntrace;
+	const char *result;             /* --schedule: the result line, or NULL */
 };
 
 void report_text(FILE *f, const struct report *r);
@@ -25,6 +29,10 @@ void report_json(FILE *f, const struct report *r);
 /* Whether a strategy kept its invariant: no anomaly, and the database holds
  * exactly what the application committed. */
 int report_kept_invariant(const struct run_result *res);
+
+/* The result line of a scheduled run's trace (without "result: "), from the
+ * first strategy's check; 0, or -1 if it was not checked. */
+int report_result(const struct report *r, char *buf, size_t n);
 
 /* 0, or 1 if a safe strategy broke its invariant (the exit status). */
 int report_status(const struct report *r);

@@ -36,6 +36,9 @@ struct run_config {
 	uint64_t seed;
 	int pace_ms;                    /* delay before every step; 0 is full speed */
 	int paused;                     /* start paused (the dashboard's step mode) */
+	const char *schedule;           /* --schedule: "random" or tokens; NULL: a free
+	                                   run.  Needs one strategy; a listed schedule
+	                                   wants ops = 1 and think_ms = 0 (sched.h) */
 };
 
 struct run_result {

@@ -120,6 +120,9 @@ void trace_event(const struct event *e, void *arg)
 		snprintf(head, sizeof head, "t%d", e->thread);
 		emit_line(t, e, "retry %s: the operation starts again%s", head, "");
 		break;
+	case EV_DEADLOCK:
+		emit_line(t, e, "deadlock: every remaining step waits: %s%s", e->text, "");
+		break;
 	default:
 		break;
 	}

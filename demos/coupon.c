@@ -207,6 +207,25 @@ static void verdict(const struct demo_check *c, int64_t committed, char *buf, si
 		         (long long)c->coupons);
 }
 
+static void result(const struct demo_check *c, int64_t committed, char *buf, size_t n)
+{
+	(void)committed;
+	if (c->coupons == 1 && c->anomalies > 0)        /* a schedule: one round, C0001 */
+		snprintf(buf, n, "coupon C0001 redeemed %lld times: double redemption ($%lld lost)",
+		         (long long)c->observed, (long long)c->discount_lost);
+	else if (c->coupons == 1)
+		snprintf(buf, n, "coupon C0001 redeemed %lld time%s: no double redemption",
+		         (long long)c->observed, c->observed == 1 ? "" : "s");
+	else if (c->anomalies > 0)
+		snprintf(buf, n, "%lld coupons, %lld redeemed more than once: double redemption"
+		         " (%lld extra redemptions, $%lld lost)", (long long)c->coupons,
+		         (long long)c->double_redeemed, (long long)c->anomalies,
+		         (long long)c->discount_lost);
+	else
+		snprintf(buf, n, "%lld coupons, each redeemed at most once: no double redemption",
+		         (long long)c->coupons);
+}
+
 const struct demo demo_coupon = {
 	.name = "coupon",
 	.title = "a single-use coupon redeemed twice (check-then-act)",
@@ -230,4 +249,5 @@ const struct demo demo_coupon = {
 	.setup = setup,
 	.check = check,
 	.verdict = verdict,
+	.result = result,
 };

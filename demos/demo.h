@@ -49,6 +49,10 @@ struct demo {
 	                        int rounds, struct demo_check *out, char *err);
 	/* One sentence on a strategy's outcome, e.g. "269 of 1000 sales lost — lost update". */
 	void (*verdict)(const struct demo_check *c, int64_t committed, char *buf, size_t n);
+	/* The trace's closing line, after "result: ": what the database holds against
+	 * what it should, and the anomaly by name, e.g. "number_sold = 1, expected 2:
+	 * lost update (1 of 2 increments lost)".  Deterministic: golden files hold it. */
+	void (*result)(const struct demo_check *c, int64_t committed, char *buf, size_t n);
 };
 
 extern const struct demo demo_product;

@@ -129,6 +129,19 @@ static void verdict(const struct demo_check *c, int64_t committed, char *buf, si
 		snprintf(buf, n, "all %lld sales counted", (long long)committed);
 }
 
+static void result(const struct demo_check *c, int64_t committed, char *buf, size_t n)
+{
+	(void)committed;
+	if (c->anomalies > 0)
+		snprintf(buf, n, "number_sold = %lld, expected %lld: lost update"
+		         " (%lld of %lld increments lost)", (long long)c->observed,
+		         (long long)c->expected, (long long)c->anomalies, (long long)c->expected);
+	else
+		snprintf(buf, n, "number_sold = %lld, expected %lld: %s", (long long)c->observed,
+		         (long long)c->expected, c->observed == c->expected
+		         ? "no update lost" : "more than the sales committed");
+}
+
 const struct demo demo_product = {
 	.name = "product",
 	.title = "a product counter that loses sales (lost update)",
@@ -148,4 +161,5 @@ const struct demo demo_product = {
 	.setup = setup,
 	.check = check,
 	.verdict = verdict,
+	.result = result,
 };

@@ -1,7 +1,7 @@
 /*
  * events.c: the event stream under many concurrent producers: nothing lost,
  * nothing duplicated, each producer's events in the order it emitted them, and
- * every drained batch in global sequence order.
+ * global sequence order with no gap, within and across drained batches.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -19,6 +19,8 @@ struct check {
 	long long seen[PRODUCERS];      /* events received from each producer */
 	long long out_of_order;         /* a producer's events received out of order */
 	long long seq_backwards;        /* a batch not sorted by sequence */
+	long long seq_skipped;          /* a number delivered before an earlier one */
+	uint64_t next_seq;
 	uint64_t last_seq;
 	int in_batch;
 };
@@ -46,6 +48,9 @@ static void consume(const struct event *e, void *arg)
 		c->seq_backwards++;
 	c->last_seq = e->seq;
 	c->in_batch = 1;
+	if (e->seq != c->next_seq)
+		c->seq_skipped++;
+	c->next_seq = e->seq + 1;
 }
 
 int main(void)
@@ -54,7 +59,7 @@ int main(void)
 	struct check c = { 0 };
 	long long total = 0, all_ok = 1;
 
-	plan(5);
+	plan(6);
 	ok(ev_stream_init(&stream, PRODUCERS, SLOTS) == 0, "a stream of %d rings", PRODUCERS);
 	for (int i = 0; i < PRODUCERS; i++)
 		pthread_create(&tids[i], NULL, producer, (void *)(intptr_t)i);
@@ -77,6 +82,8 @@ int main(void)
 	ok(all_ok, "each producer's count is exact");
 	is_int(c.out_of_order, 0, "each producer's events arrive in the order emitted");
 	is_int(c.seq_backwards, 0, "each drained batch is in global sequence order");
+	is_int(c.seq_skipped, 0, "across drains too: sequence numbers arrive 0, 1, 2, ..."
+	       " with none delivered ahead of an earlier one still being published");
 	ev_stream_done(&stream);
 	return tap_failed != 0;
 }

@@ -1,0 +1,110 @@
+/*
+ * sched.h: the schedule gate of a scheduled run: which worker takes the next step.
+ *
+ * A free run has no scheduler: the operating system interleaves the workers as it
+ * likes.  A scheduled run (--schedule) lets exactly one worker move at a time, as
+ * PostgreSQL's isolation tester does with its sessions.  Every step waits at the
+ * gate until the scheduler grants it; the scheduler decides only when nothing is
+ * moving, so the same schedule gives the same trace every time:
+ *
+ *   a list     "t1.read t2.read t1.write t2.write": steps in the order given, then
+ *              the remaining steps in thread order;
+ *   random     the seed picks each next step among the threads that can take one.
+ *
+ * A step that waits for a lock does not stop the schedule: the scheduler moves on
+ * and, after every later step, asks whether the waiter can go on (probing it) —
+ * on SQLite by letting its busy handler retry the lock once, on PostgreSQL by
+ * asking the server (pg_blocking_pids).  When every remaining step waits, that is
+ * a deadlock: the scheduler reports it and lets the database break it.
+ *
+ * One limit is PostgreSQL's own: when two or more sessions wait for the same row
+ * and its holder updates it, the server wakes them all to race for the new row
+ * version (EvalPlanQual) before any client hears of it, so which waiter goes
+ * first is not ours to order.  Counts are the same every time; the trace can
+ * differ from that point.  One waiter per lock — every canonical schedule — is
+ * exact; SQLite, whose waiters take the lock only when the scheduler lets them
+ * retry, is exact always.
+ *
+ * The scheduler knows nothing of databases or events: the run gives it hooks.
+ */
+#ifndef RACELAB_SCHED_H
+#define RACELAB_SCHED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One token of a listed schedule: thread THREAD takes step STEP. */
+struct sched_token {
+	int thread;             /* 1-based */
+	int step;               /* index into the strategy's step names */
+};
+
+/* A parsed --schedule. */
+struct sched_spec {
+	int random;             /* "random": the seed picks every step */
+	struct sched_token *tokens;
+	int ntokens;
+	int threads;            /* the highest thread a token names (0 for random) */
+};
+
+/* Parse TEXT ("random", or tokens tN.STEP separated by white space) for the
+ * strategy NAME whose steps are STEPS (NULL-terminated).  MAX_THREADS is the
+ * number of threads the run has (-t) or may have; THREADS_GIVEN says which, for
+ * the message.  Returns 0, or -1 with one line naming the bad token in err. */
+int sched_parse(const char *text, const char *name, const char *const *steps,
+                int max_threads, int threads_given, struct sched_spec *out, char *err,
+                size_t errlen);
+void sched_spec_done(struct sched_spec *spec);
+
+/* What a step that waits for a lock should do next (the db_wait_fn contract). */
+enum sched_wait {
+	SCHED_KEEP = 0,         /* keep waiting */
+	SCHED_GIVE_UP = 1,      /* give up: the run stops, or this wait breaks a deadlock */
+	SCHED_NOW = -1,         /* try the lock again at once (SQLite: one probe) */
+};
+
+struct sched_hooks {
+	void *arg;
+	/* THREAD's step has begun to wait for a lock: report it.  Called on THREAD. */
+	void (*waiting)(void *arg, int thread);
+	/* Does THREAD's statement wait for a lock?  1 yes, 0 no, -1 cannot tell (taken
+	 * as yes).  NULL for a backend that reports a wait only while its connection
+	 * is blocked, and can retry the lock when asked (SQLite's busy handler). */
+	int (*blocked)(void *arg, int thread);
+	/* Every remaining step waits; TEXT lists them ("t1.lock t2.lock").  Called on
+	 * thread SELF, the one that found it. */
+	void (*deadlock)(void *arg, int self, const char *text);
+};
+
+struct sched;
+
+/* A scheduler for NTHREADS workers taking STEPS (NULL-terminated, kept, not
+ * copied); SPEC is copied.  Every thread starts out moving.  NULL if out of memory. */
+struct sched *sched_new(const struct sched_spec *spec, const char *const *steps,
+                        int nthreads, uint64_t seed, const struct sched_hooks *hooks);
+void sched_free(struct sched *s);
+
+/* THREAD asks to take step STEP (an index into the steps; DEMO_STEPS-like values
+ * past the end are fine).  Blocks until granted.  Returns 0, or -1 if stopping. */
+int sched_gate(struct sched *s, int thread, int step);
+
+/* THREAD's statement is waiting for a lock (called from the backend's on_wait).
+ * Blocks while the scheduler lets others move; returns what the backend should do. */
+enum sched_wait sched_wait(struct sched *s, int thread);
+
+/* THREAD waits at a barrier AT; sched_release moves every thread waiting at AT
+ * again (called by the thread that releases the barrier, before it does). */
+void sched_park(struct sched *s, int thread, const void *at);
+void sched_release(struct sched *s, const void *at);
+
+/* THREAD has finished its work. */
+void sched_exit(struct sched *s, int thread);
+
+/* Wake every thread: the run is stopping. */
+void sched_stop(struct sched *s);
+
+/* splitmix64: a tiny, portable generator, so a seed means the same on every
+ * machine and C library (rand() does not). */
+uint64_t sched_rand(uint64_t *state);
+
+#endif

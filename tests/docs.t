@@ -1,0 +1,348 @@
+#!/usr/bin/env perl
+# docs.t: what the course and the docs say is true of the binary.
+#
+#  - Every racelab command shown in README.md, lessons/*.md and docs/*.md (a line
+#    in a fenced code block starting "racelab " or "$ racelab ", and an inline
+#    `racelab ...` span), and in the man page's EXAMPLES, runs with --no-ui and
+#    ends with its documented exit status.  A comment after the command says what
+#    to expect:   racelab -t 0   # exit 64
+#                 racelab ... --trace   # "number_sold = 1" !"<waiting"
+#    (exit N: the status, default 0; "text": stdout contains it; !"text": it does
+#    not).  Commands without -n get a small one, so the suite stays quick, unless
+#    their comment names an outcome.  -b postgres runs against $RACELAB_TEST_PG.
+#  - Every lesson's demo, run as `racelab lesson N --no-ui`, ends with the exit
+#    status its <!-- expect: --> line states and prints every outcome it names.
+#  - Each lesson has the parts the course promises, and its SQL is the SQL the
+#    demos run (demos/*.c).
+#  - docs/racelab.1 is clean under mandoc -Tlint, and its options are --help's.
+use strict;
+use warnings;
+use utf8;
+use FindBin;
+use lib $FindBin::Bin;
+use RaceTest;
+use Test::More;
+use Text::ParseWords qw(shellwords);
+use File::Temp qw(tempdir);
+use Encode qw(decode);
+
+binmode(Test::More->builder->$_, ':encoding(UTF-8)') for qw(output failure_output todo_output);
+
+my $ROOT = "$FindBin::Bin/..";
+my $PG = $ENV{RACELAB_TEST_PG};
+my $CI = ($ENV{CI} // '') eq 'true';
+my $tmp = private_tmp();
+
+sub slurp_file {
+    my ($f) = @_;
+    open my $fh, '<:encoding(UTF-8)', $f or die "$f: $!";
+    local $/;
+    return scalar <$fh>;
+}
+
+# ---- what a comment after a command expects --------------------------------
+
+# "exit 64", "\"text\"", "!\"text\"" in COMMENT.
+sub expectations {
+    my ($comment) = @_;
+    my %e = (status => 0, has => [], hasnt => [], outcome => 0);
+    $e{status} = $1 if $comment =~ /\bexit\s+(\d+)/;
+    while ($comment =~ /(!?)"((?:[^"\\]|\\.)*)"/g) {
+        my ($neg, $text) = ($1, $2);
+        $text =~ s/\\(.)/$1/g;
+        push @{ $neg ? $e{hasnt} : $e{has} }, $text;
+        $e{outcome} = 1;
+    }
+    return \%e;
+}
+
+# A command line and its trailing comment: the first " #" outside quotes.
+sub split_comment {
+    my ($line) = @_;
+    my ($q, $i) = ('', 0);
+    for my $c (split //, $line) {
+        if ($q) { $q = '' if $c eq $q }
+        elsif ($c eq '"' || $c eq "'") { $q = $c }
+        elsif ($c eq '#' && $i > 0 && substr($line, $i - 1, 1) =~ /\s/) {
+            return (substr($line, 0, $i), substr($line, $i + 1));
+        }
+        $i++;
+    }
+    return ($line, '');
+}
+
+# ---- the commands the docs show ----------------------------------------------
+
+# Not a command but a synopsis, a placeholder or racelab's own output: "racelab
+# 0.1.0: product: ...", "racelab [product|coupon] [-b ...]", "racelab lesson N".
+sub not_a_command {
+    my ($cmd) = @_;
+    (my $bare = $cmd) =~ s/"[^"]*"|'[^']*'//g;             # quoted values are fine
+    return $bare =~ /^racelab \d+\.\d+/ || $bare =~ /[\[\]|…]|\.\.\./
+        || $bare =~ /\b(?:N|SCENARIO|OPTIONS|CONNINFO|DIR|WHERE|MS|LIST|SPEC|THREADS|OPS)\b/;
+}
+
+# [file, line number, command text, comment] for every command in a Markdown file.
+sub md_commands {
+    my ($file) = @_;
+    my @out;
+    my ($fence, $n, $pending, $pending_line) = (0, 0, undef, 0);
+    for my $line (split /\n/, slurp_file($file)) {
+        $n++;
+        if ($line =~ /^\s*(```|~~~)/) { $fence = !$fence; next }
+        if ($fence) {
+            if (defined $pending) {                 # a continued line
+                $pending .= ' ' . $line;
+            } elsif ($line =~ m{^\s*(?:\$\s+)?(?:build/)?(racelab(?:\s.*)?)$}) {
+                ($pending, $pending_line) = ($1, $n);
+            } else {
+                next;
+            }
+            if ($pending =~ s/\\\s*$//) { next }
+            my ($cmd, $comment) = split_comment($pending);
+            push @out, [$file, $pending_line, $cmd, $comment] unless not_a_command($cmd);
+            undef $pending;
+        } else {
+            while ($line =~ /`(racelab(?:\s[^`]*)?)`/g) {
+                my $cmd = $1;
+                push @out, [$file, $n, $cmd, ''] unless not_a_command($cmd);
+            }
+        }
+    }
+    return @out;
+}
+
+# The man page's EXAMPLES, as rendered.
+sub man_commands {
+    my $page = "$ROOT/docs/racelab.1";
+    my $text = `mandoc -Tascii '$page' 2>/dev/null | col -b`;
+    return () unless $text;
+    my ($examples) = $text =~ /^EXAMPLES\n(.*?)^\S/ms;
+    my @out;
+    my $pending;
+    for my $line (split /\n/, $examples // '') {
+        if (defined $pending) { $pending .= ' ' . $line }
+        elsif ($line =~ /^\s*\$\s+(racelab(?:\s.*)?)$/) { $pending = $1 }
+        else { next }
+        next if $pending =~ s/\\\s*$//;
+        push @out, [$page, 0, $pending, ''];
+        undef $pending;
+    }
+    return @out;
+}
+
+my @md = grep { -f } ("$ROOT/README.md", glob("$ROOT/lessons/*.md"), glob("$ROOT/docs/*.md"));
+my @commands = ((map { md_commands($_) } @md), man_commands());
+ok(@commands >= 20, 'the docs show racelab commands (' . scalar(@commands) . ' found)');
+
+# The arguments to run for a documented command, or (undef, why) to skip it.
+sub prepare {
+    my ($cmd, $e) = @_;
+    my @w = shellwords($cmd);
+    shift @w;                                   # "racelab"
+    my $is = sub { my $re = shift; scalar grep { /$re/ } @w };
+    my $pg = 0;
+    for my $i (0 .. $#w) {
+        $pg = 1 if ($w[$i] eq '-b' || $w[$i] eq '--backend') && ($w[$i + 1] // '') eq 'postgres';
+        $pg = 1 if $w[$i] eq '--backend=postgres';
+    }
+    if ($pg) {
+        return (undef, 'PostgreSQL: RACELAB_TEST_PG is unset') unless $PG;
+        my @v;
+        for (my $i = 0; $i < @w; $i++) {
+            if ($w[$i] eq '-d' || $w[$i] eq '--db') { $i++; next }
+            next if $w[$i] =~ /^--db=/;
+            push @v, $w[$i];
+        }
+        @w = (@v, '-d', $PG);
+    } else {
+        for my $i (0 .. $#w - 1) {               # a SQLite directory: a private one
+            $w[$i + 1] = tempdir(DIR => $tmp) if $w[$i] eq '-d' || $w[$i] eq '--db';
+        }
+    }
+    my $run = !$is->(qr/^(?:lessons?|-h|--help|-V|--version)$/);
+    my $listed = $is->(qr/^--schedule$/) && !$is->(qr/^random$/);
+    if ($run && !$listed && !$e->{outcome} && !$is->(qr/^(?:-n|--ops)$/)) {
+        push @w, '-n', ($is->(qr/^coupon$/) ? 5 : 50);   # quick, whatever it shows
+    }
+    push @w, '--no-ui' unless $is->(qr/^--json$/);
+    return (\@w);
+}
+
+# A command shown twice (in a lesson's "Run it" and in its exercise, say) runs once.
+my %ran;
+sub run_once {
+    my ($args) = @_;
+    my $key = join "\0", @$args;
+    $key =~ s/\Q$tmp\E\/[^\0]+/DIR/g;      # fresh SQLite directories differ by name only
+    $ran{$key} //= do {
+        my ($status, $out, $err) = racelab($args, TMPDIR => $tmp);
+        [$status, decode('UTF-8', $out), $err];
+    };
+    return @{ $ran{$key} };
+}
+
+for my $c (@commands) {
+    my ($file, $line, $cmd, $comment) = @$c;
+    (my $where = $file) =~ s{^\Q$ROOT\E/}{};
+    $where .= ":$line" if $line;
+    my $e = expectations($comment);
+    my ($args, $why) = prepare($cmd, $e);
+    $cmd =~ s/\s+$//;
+    SKIP: {
+        if (!$args) {
+            fail("$where: $cmd: $why (CI=true)") if $CI;
+            skip("$where: $why", 1);
+        }
+        my ($status, $out, $err) = run_once($args);
+        my @bad;
+        push @bad, "exit $status, documented $e->{status}" if $status != $e->{status};
+        push @bad, "no \"$_\" in the output" for grep { index($out, $_) < 0 } @{ $e->{has} };
+        push @bad, "\"$_\" in the output" for grep { index($out, $_) >= 0 } @{ $e->{hasnt} };
+        ok(!@bad, "$where: $cmd") or diag(join('; ', @bad) . "\nran: racelab @$args\n"
+            . "stderr: $err\nstdout: $out");
+    }
+}
+
+# ---- the lessons -------------------------------------------------------------
+
+my @lessons = sort glob("$ROOT/lessons/[0-9]*-*.md");
+ok(@lessons >= 8, 'at least eight lessons (' . scalar(@lessons) . ')');
+
+my ($ls_status, $listing) = racelab(['lessons']);
+$listing = decode('UTF-8', $listing);
+is($ls_status, 0, 'racelab lessons exits 0');
+
+my %demo_sql = demo_sql();
+
+for my $file (@lessons) {
+    my ($num) = $file =~ m{/0*(\d+)-[^/]*\.md$};
+    my $text = slurp_file($file);
+    my ($decl) = $text =~ /^<!--\s*racelab:\s*(.*?)\s*-->\s*$/m;
+    my ($expect) = $text =~ /^<!--\s*expect:\s*(.*?)\s*-->\s*$/m;
+    my ($title) = $text =~ /^# (.*)$/m;
+    (my $short = $title // '') =~ s/^Lesson \d+[:.]?\s*//;
+
+    ok(defined $decl, "lesson $num declares its demo") or next;
+    ok(defined $expect, "lesson $num states its expected outcome") or next;
+    like($listing, qr/^\s*\Q$num\E  \Q$short\E$/m, "racelab lessons lists lesson $num: $short");
+
+    # The parts every lesson has.
+    for my $part ('The Django code', 'The SQL racelab runs', 'Predict first', 'Run it',
+                  'What to look at', 'Check', 'Exercise|The challenges') {
+        like($text, qr/^## (?:$part)/m, "lesson $num has a section '$part'");
+    }
+    like($text, qr/^\*\*Goal:\*\*/m, "lesson $num states its goal");
+    like($text, qr/<details><summary>Answer/, "lesson $num gives the check question's answer");
+    unlike($text, qr/^```python\n(?:(?!```).)*automic/ms,
+           "lesson $num: its Django code spells transaction.atomic");
+    like($text, qr/^<!-- run -->$/m, "lesson $num marks where its demo runs");
+
+    # Its SQL is the demos' SQL.
+    while ($text =~ /`((?:SELECT|UPDATE|INSERT|DELETE)\b[^`]*)`/g) {
+        my $sql = $1;
+        next if $sql =~ /…|\.\.\./ || $sql !~ /\b(?:products|coupons|redemptions)\b/;
+        ok(sql_known($sql, \%demo_sql), "lesson $num: `$sql` is SQL the demos run")
+            or diag('not in demos/*.c');
+    }
+
+    # The demo, run the way a learner runs it.
+    my $e = expectations($expect);
+    my ($status, $out, $err) = racelab(['lesson', $num, '--no-ui'], TMPDIR => $tmp);
+    $out = decode('UTF-8', $out);
+    is($status, $e->{status}, "racelab lesson $num exits $e->{status}") or diag($err);
+    my ($shown, $demo, $said) = $out =~ /\A(.*?)^==> racelab (.*?)$(.*?)^==> exit status (\d+)/ms
+        ? ($1, $2, $3) : ('', '', '');
+    is("racelab $demo", "racelab $decl --no-ui", "lesson $num shows the command it runs");
+    like($out, qr/^==> exit status $status\b/m, "lesson $num says how its demo ended");
+    for my $want (@{ $e->{has} }) {
+        ok(index($said, $want) >= 0, "lesson $num: the demo shows \"$want\"");
+    }
+    for my $want (@{ $e->{hasnt} }) {
+        ok(index($said, $want) < 0, "lesson $num: the demo does not show \"$want\"");
+    }
+    for my $re ($expect =~ m{(?<![!"])/((?:[^/\\]|\\.)+)/}g) {
+        like($said, qr/$re/, "lesson $num: the demo matches /$re/");
+    }
+    my ($before) = $text =~ /\A(.*?)^<!-- run -->$/ms;
+    $before =~ s/^<!--\s*(?:racelab:|expect:).*-->\n//mg;
+    is($shown, $before, "lesson $num: the text before the demo is shown first, as written");
+
+    # And on PostgreSQL, when there is one: the same exit status.
+    SKIP: {
+        skip('PostgreSQL: RACELAB_TEST_PG is unset', 1) unless $PG;
+        my ($pst, undef, $perr) = racelab(['lesson', $num, '--no-ui', '-b', 'postgres',
+                                          '-d', $PG], TMPDIR => $tmp);
+        is($pst, $e->{status}, "racelab lesson $num -b postgres exits $e->{status}")
+            or diag($perr);
+    }
+}
+
+{
+    my $last = @lessons;
+    my ($status, undef, $err) = racelab(['lesson', 99999, '--no-ui']);
+    is($status, 64, 'a lesson that does not exist is a usage error (64)');
+    like($err, qr/no lesson 99999: the lessons are numbered 1 to $last/,
+         'and the message names the range');
+}
+
+# Every SQL string in demos/*.c (adjacent literals joined), plus the backends'
+# BEGIN and COMMIT.
+sub demo_sql {
+    my %sql = map { $_ => 1 } ('BEGIN', 'BEGIN IMMEDIATE', 'COMMIT');
+    for my $f (glob("$ROOT/demos/*.c")) {
+        my $src = slurp_file($f);
+        $src =~ s{/\*.*?\*/}{}gs;
+        while ($src =~ /((?:"(?:[^"\\]|\\.)*"\s*)+)/g) {
+            my $lit = join '', $1 =~ /"((?:[^"\\]|\\.)*)"/g;
+            $sql{$lit} = 1 if $lit =~ /^(?:SELECT|UPDATE|INSERT|DELETE)\b/;
+        }
+    }
+    return %sql;
+}
+
+# SQL as a lesson shows it: a demo's statement, perhaps with values written in for
+# its $1, $2 (as the trace shows them), perhaps without SQLite's missing FOR UPDATE.
+sub sql_known {
+    my ($sql, $known) = @_;
+    for my $k (keys %$known) {
+        my $re = join '', map { /^\$\d+$/ ? q{(?:\$\d+|'[^']*'|-?\d+)} : quotemeta }
+                          split /(\$\d+)/, $k;
+        return 1 if $sql =~ /^$re$/;
+    }
+    return 0;
+}
+
+# ---- the man page --------------------------------------------------------------
+
+my $man = "$ROOT/docs/racelab.1";
+SKIP: {
+    if (system('sh', '-c', 'command -v mandoc >/dev/null 2>&1') != 0) {
+        fail('mandoc is not installed (CI=true)') if $CI;
+        skip('mandoc is not installed', 1);
+    }
+    my $lint = `mandoc -Tlint '$man' 2>&1`;
+    is($lint, '', 'mandoc -Tlint docs/racelab.1 is clean') or diag($lint);
+}
+
+my ($hs, $help) = racelab(['--help']);
+is($hs, 0, 'racelab --help exits 0');
+my (%in_help, %in_man);
+for (split /\n/, $help) {
+    next unless /^\s+(?:-(\w), )?--([\w-]+)/;
+    $in_help{"-$1"} = 1 if defined $1;
+    $in_help{"--$2"} = 1;
+}
+for (split /\n/, slurp_file($man)) {
+    next unless /^\.It Fl (.*)$/;
+    my $item = $1;
+    $in_man{"-$1"} = 1 if $item =~ /^(\w)\b/;
+    $in_man{"--$1"} = 1 for $item =~ /\\-([\w-]+)/g;
+}
+ok(keys %in_help >= 10, 'options found in --help: ' . join(' ', sort keys %in_help));
+is_deeply([grep { !$in_man{$_} } sort keys %in_help], [],
+          'every option in --help is in the man page');
+is_deeply([grep { !$in_help{$_} } sort keys %in_man], [],
+          'every option in the man page is in --help');
+
+done_testing();
