@@ -19,7 +19,8 @@ my $pg = $pg[0][1];
 
 sub psql {
     my ($sql, $conninfo) = @_;
-    open my $fh, '-|', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', $conninfo // $pg, '-c', $sql
+    open my $fh, '-|', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', $conninfo // $pg,
+        '-c', "SET client_min_messages TO warning; $sql"
         or die "psql: $!";
     local $/;
     my $out = <$fh> // '';

@@ -1,0 +1,412 @@
+/*
+ * viz.c: the dashboard drawn headless: a screen opened on /dev/null, a known
+ * sequence of events fed to the model, and the text read back with mvwinnwstr():
+ * panels, lanes, the lost-update and double-redemption marks, the counts, the
+ * verdicts, the too-small message, ASCII glyphs, and no colour under NO_COLOR.
+ */
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "../viz/draw.h"
+#include "../viz/model.h"
+#include "../viz/screen.h"
+#include "tap.h"
+
+static FILE *out, *in;
+
+/* Row Y of the screen as UTF-8. */
+static const char *row(int y)
+{
+	static char buf[4096];
+	wchar_t w[1024];
+	int n = mvwinnwstr(stdscr, y, 0, w, 1023);
+
+	if (n < 0)
+		n = 0;
+	w[n] = 0;
+	if (wcstombs(buf, w, sizeof buf) == (size_t)-1)
+		buf[0] = '\0';
+	return buf;
+}
+
+/* The first row that contains TEXT, or -1. */
+static int find(const char *text)
+{
+	for (int y = 0; y < LINES; y++)
+		if (strstr(row(y), text))
+			return y;
+	return -1;
+}
+
+/* Every character on screen is ASCII, or a line of a box. */
+static int ascii_only(void)
+{
+	static const char *boxes = "│─┌┐└┘├┤";
+
+	for (int y = 0; y < LINES; y++) {
+		const char *p = row(y);
+
+		while (*p) {
+			if ((unsigned char)*p < 0x80) {
+				p++;
+				continue;
+			}
+			int len = ((unsigned char)*p >= 0xe0) ? 3 : 2;
+			char ch[4] = { 0 };
+
+			memcpy(ch, p, (size_t)len);
+			if (!strstr(boxes, ch)) {
+				diag("row %d has '%s'", y, ch);
+				return 0;
+			}
+			p += len;
+		}
+	}
+	return 1;
+}
+
+static void show_screen(void)
+{
+	for (int y = 0; y < LINES; y++)
+		diag("%2d|%s", y, row(y));
+}
+
+static void has(const char *text, const char *what)
+{
+	if (!ok(find(text) >= 0, "%s: '%s' is on screen", what, text))
+		show_screen();
+}
+
+static void open_screen(int rows, int cols)
+{
+	char r[16], c[16];
+
+	snprintf(r, sizeof r, "%d", rows);
+	snprintf(c, sizeof c, "%d", cols);
+	setenv("LINES", r, 1);
+	setenv("COLUMNS", c, 1);
+	out = fopen("/dev/null", "w");
+	in = fopen("/dev/null", "r");
+	if (!out || !in || viz_screen_open(out, in, "xterm-256color") != 0) {
+		printf("Bail out! cannot open a curses screen on /dev/null\n");
+		exit(1);
+	}
+	viz_screen_set_utf8(1);
+}
+
+static void close_screen(void)
+{
+	viz_screen_close();
+	fclose(out);
+	fclose(in);
+}
+
+/* ---- a known sequence of events ---------------------------------------- */
+
+static int64_t clock_ns;
+
+static void feed(struct viz_model *m, enum ev_kind kind, int strategy, int thread, int op,
+                 const char *step, const char *sql, int64_t arg)
+{
+	struct event e = { 0 };
+
+	e.kind = kind;
+	e.strategy = strategy;
+	e.thread = thread;
+	e.op = op;
+	e.step = step;
+	e.sql = sql;
+	e.t_ns = clock_ns += 1000000;
+	if (kind == EV_STEP && arg >= 0) {
+		e.nargs = 1;
+		e.args[0].type = DB_INT;
+		e.args[0].i = arg;
+	}
+	viz_model_event(&e, m);
+}
+
+static void done(struct viz_model *m, int strategy, int thread, int op, const char *step,
+                 int has_value, int64_t value, int64_t changes)
+{
+	struct event e = { 0 };
+
+	e.kind = EV_DONE;
+	e.strategy = strategy;
+	e.thread = thread;
+	e.op = op;
+	e.step = step;
+	e.has_value = has_value;
+	e.value = value;
+	e.changes = changes;
+	e.t_ns = clock_ns += 1000000;
+	viz_model_event(&e, m);
+}
+
+static void commit(struct viz_model *m, int strategy, int thread, int op, int64_t effects)
+{
+	struct event e = { .kind = EV_COMMIT, .strategy = strategy, .thread = thread, .op = op,
+	                   .has_value = 1, .value = effects };
+
+	e.t_ns = clock_ns += 1000000;
+	viz_model_event(&e, m);
+}
+
+#define SELECT "SELECT number_sold FROM products WHERE id = 1"
+#define UPDATE "UPDATE products SET number_sold = $1 WHERE id = 1"
+#define ADD "UPDATE products SET number_sold = number_sold + 1 WHERE id = 1"
+
+/* naive: T1 and T2 both read 0 and both write 1: T2's write erases T1's sale.
+ * atomic: both add one.  locked: T1 holds the lock, T2 has waited since 1 s. */
+static void product_events(struct viz_model *m)
+{
+	feed(m, EV_STEP, 0, 1, 0, "read", SELECT, -1);
+	done(m, 0, 1, 0, "read", 1, 0, 0);
+	feed(m, EV_STEP, 0, 2, 0, "read", SELECT, -1);
+	done(m, 0, 2, 0, "read", 1, 0, 0);
+	feed(m, EV_STEP, 0, 1, 0, "write", UPDATE, 1);
+	done(m, 0, 1, 0, "write", 0, 0, 1);
+	commit(m, 0, 1, 0, 1);
+	feed(m, EV_STEP, 0, 2, 0, "write", UPDATE, 1);
+	done(m, 0, 2, 0, "write", 0, 0, 1);
+	commit(m, 0, 2, 0, 1);
+
+	for (int t = 1; t <= 2; t++) {
+		feed(m, EV_STEP, 1, t, 0, "update", ADD, -1);
+		done(m, 1, t, 0, "update", 0, 0, 1);
+		commit(m, 1, t, 0, 1);
+	}
+
+	feed(m, EV_STEP, 2, 1, 0, "begin", "BEGIN IMMEDIATE", -1);
+	done(m, 2, 1, 0, "begin", 0, 0, 0);
+	feed(m, EV_STEP, 2, 1, 0, "lock", SELECT, -1);
+	done(m, 2, 1, 0, "lock", 1, 0, 0);
+	feed(m, EV_STEP, 2, 1, 0, "write", UPDATE, 1);
+	done(m, 2, 1, 0, "write", 0, 0, 1);
+	feed(m, EV_STEP, 2, 2, 0, "begin", "BEGIN IMMEDIATE", -1);
+	{
+		struct event e = { .kind = EV_WAIT, .strategy = 2, .thread = 2, .op = 0,
+		                   .step = "begin", .t_ns = 1000000000 };
+		viz_model_event(&e, m);
+	}
+}
+
+static struct viz_view view = { .pace_ms = 250, .clock_ns = 2500000000LL,
+                                .backend = "sqlite", .row_locks = 0 };
+
+static void test_product(void)
+{
+	struct run_config cfg = { .demo = &demo_product, .strategies = { 0, 1, 2 },
+	                          .nstrategies = 3, .threads = 2, .ops = 3, .seed = 42 };
+	struct run_result res[3] = { 0 };
+	const struct run_result *results[3] = { &res[0], &res[1], &res[2] };
+	struct viz_model m;
+	int y;
+
+	cfg.db = db_sqlite();
+	ok(viz_model_init(&m, &cfg) == 0, "the model starts empty");
+	product_events(&m);
+	is_int(m.panels[0].lost, 1, "model: naive has lost one sale");
+	is_int(m.panels[0].counter, 1, "model: number_sold holds 1");
+	is_int(m.panels[0].committed, 2, "model: two sales committed");
+	is_int(m.panels[1].counter, 2, "model: atomic's counter is 2");
+	is_int(m.panels[2].counter, 0, "model: locked's uncommitted write is not seen yet");
+	is_int(m.panels[2].waiting, 1, "model: one thread waits in locked");
+
+	viz_draw(stdscr, &m, &view);
+	has("racelab product: a product counter that loses sales", "the title");
+	has("sqlite · 2 threads × 3 ops · seed 42", "the configuration");
+	y = find("─ naive ");
+	ok(y == 2 && strstr(row(y), "─ atomic ") && strstr(row(y), "─ locked "),
+	   "three panels side by side: naive, atomic, locked");
+	has("p.number_sold += 1; p.save()", "naive's Django one-liner");
+	has("SQLite has no FOR UPDATE", "the SQLite note on locked");
+	has("threads: R read W write", "the legend of naive's lanes");
+	has("T1 R 0 W 1", "T1's lane: read 0, wrote 1");
+	has("T2 R 0 W 1 ✗ overwrote T1's 1", "T2's lane: the lost-update mark");
+	has("T2 B ⏳ 1.5 s", "the lock wait, with how long it has lasted");
+	has("T1 B L 0 W 1", "locked's T1 lane");
+	has("T2 wrote 1 over T1's 1: 1 lost", "the lost-updates log");
+	has("expected 2 · observed 1", "naive's live counts");
+	has("✗ 1 sale lost", "naive's anomaly");
+	has("expected 2 · observed 2", "atomic's live counts");
+	has("0/6 ops", "locked's progress: nothing committed yet");
+	has("so far", "live figures are labelled 'so far'");
+	has("running 2.5 s", "the status line");
+	has("speed 250 ms/step", "the speed");
+	ok(find("space") == LINES - 1 && strstr(row(LINES - 1), "q  quit") &&
+	   strstr(row(LINES - 1), "r  restart") && strstr(row(LINES - 1), "?  help") &&
+	   strstr(row(LINES - 1), "+  faster"), "the footer lists the keys");
+
+	/* With colour on, the mark has a colour pair (and NO_COLOR below takes it away). */
+	{
+		cchar_t c;
+		attr_t a;
+		short pair = 0;
+		wchar_t wc[CCHARW_MAX + 1];
+		int x;
+
+		y = find("overwrote T1's");
+		for (x = 0; y >= 0 && x < COLS; x++) {
+			mvwin_wch(stdscr, y, x, &c);
+			getcchar(&c, wc, &a, &pair, NULL);
+			if (wc[0] == L'✗')
+				break;
+		}
+		ok(y >= 0 && x < COLS && pair != 0, "with colour, the mark is coloured");
+	}
+
+	/* locked: T1 commits, T2's BEGIN gets through. */
+	feed(&m, EV_STEP, 2, 1, 0, "commit", "COMMIT", -1);
+	done(&m, 2, 1, 0, "commit", 0, 0, 0);
+	commit(&m, 2, 1, 0, 1);
+	is_int(m.panels[2].counter, 1, "model: locked's write counts once committed");
+	is_int(m.panels[2].lost, 0, "model: and overwrote nothing");
+	done(&m, 2, 2, 0, "begin", 0, 0, 0);
+	is_int(m.panels[2].waiting, 0, "model: the wait is over when BEGIN completes");
+	viz_draw(stdscr, &m, &view);
+	has("T1 B L 0 W 1 C", "locked's T1 lane after its commit");
+	ok(find("T2 B ⏳") < 0 && find("T2 B ") >= 0, "T2's wait glyph is gone once it got the lock");
+
+	/* The end: the database's figures and the verdicts. */
+	for (int i = 0; i < 3; i++) {
+		res[i].strategy = m.panels[i].strategy;
+		res[i].checked = 1;
+		res[i].committed = 6;
+		res[i].check.expected = 6;
+		res[i].check.observed = i ? 6 : 4;
+		res[i].check.anomalies = i ? 0 : 2;
+		snprintf(res[i].verdict, sizeof res[i].verdict, i ? "all 6 sales counted"
+		         : "2 of 6 sales lost — lost update");
+	}
+	viz_model_finish(&m, results);
+	view.clock_ns = 4200000000LL;
+	viz_draw(stdscr, &m, &view);
+	has("finished in 4.2 s", "the status says the run is over");
+	has("─ database ", "the figures are now the database's");
+	has("expected 6 · observed 4", "naive's final counts, from the database");
+	has("✗ race: 2 of 6 sales lost — lost update", "naive's verdict");
+	has("✓ ok: all 6 sales counted", "atomic's verdict");
+	y = find("─ naive ");
+	ok(strstr(row(y), " race ") && strstr(row(y), " ok "), "the title bars say race and ok");
+	has("r  run again", "the footer offers to run again");
+
+	view.help = 1;
+	viz_draw(stdscr, &m, &view);
+	has("What you see", "? opens the help");
+	has("this write erased the sale T2 had just saved", "the help explains the mark");
+	has("waiting for a lock another thread holds", "the help explains the wait");
+	view.help = 0;
+
+	/* Narrow panels: short marks, and the lane still fits its panel. */
+	resize_term(24, 80);
+	viz_draw(stdscr, &m, &view);
+	ok(find("T2 R 0 W 1 ✗") >= 0, "at 80x24 the lanes and marks are still there");
+	has("expected 6 · got 4", "at 80x24 the counts use short labels");
+
+	/* Too small, then big enough again. */
+	resize_term(8, 30);
+	viz_draw(stdscr, &m, &view);
+	has("too small", "a 30x8 terminal gets the too-small message");
+	ok(find("naive") < 0, "... and no panels");
+	resize_term(40, 132);
+	viz_draw(stdscr, &m, &view);
+	has("─ naive ", "back at 132x40 the panels return");
+
+	/* ASCII stand-ins outside a UTF-8 locale. */
+	viz_screen_set_utf8(0);
+	viz_draw(stdscr, &m, &view);
+	has("T2 R 0 W 1 X overwrote T1's 1", "ASCII: the mark reads X");
+	has("expected 6 - observed 4", "ASCII: the separator is a hyphen");
+	ok(ascii_only(), "ASCII: nothing but ASCII outside the box lines");
+	viz_screen_set_utf8(1);
+	viz_model_done(&m);
+}
+
+/* coupon/naive: all three threads redeem C0001; the 2nd and 3rd are extra. */
+static void test_coupon(void)
+{
+	struct run_config cfg = { .demo = &demo_coupon, .strategies = { 0 }, .nstrategies = 1,
+	                          .threads = 3, .ops = 2, .seed = 7 };
+	struct viz_model m;
+
+	cfg.db = db_sqlite();
+	viz_model_init(&m, &cfg);
+	for (int t = 1; t <= 3; t++) {
+		feed(&m, EV_STEP, 0, t, 0, "check", "SELECT redeemed FROM coupons WHERE code = $1",
+		     -1);
+		done(&m, 0, t, 0, "check", 1, 0, 0);
+	}
+	for (int t = 1; t <= 3; t++) {
+		feed(&m, EV_STEP, 0, t, 0, "redeem", "INSERT INTO redemptions", -1);
+		done(&m, 0, t, 0, "redeem", 0, 0, 1);
+		commit(&m, 0, t, 0, 1);
+	}
+	is_int(m.panels[0].extra, 2, "model: two extra redemptions");
+	is_int(m.panels[0].money, 50, "model: $50 given away");
+	view.clock_ns = 1000000000LL;
+	viz_draw(stdscr, &m, &view);
+	has("racelab coupon:", "the coupon title");
+	has("T1 check 0 redeem", "a single panel is wide: step names in words");
+	has("T2 check 0 redeem ✗ 2nd use -$25", "the second redemption is marked with its cost");
+	has("T3 check 0 redeem ✗ 3rd use -$25", "the third as well");
+	has("✗ 2 extra, $50 lost", "the money lost so far");
+	has("T3 redeemed C0001 again: -$25", "the extra-redemptions log");
+	has("round 1/2", "the round");
+	viz_model_done(&m);
+}
+
+/* NO_COLOR: not one cell carries a colour, and the mark is still reversed. */
+static void test_no_color(void)
+{
+	struct run_config cfg = { .demo = &demo_product, .strategies = { 0, 1, 2 },
+	                          .nstrategies = 3, .threads = 2, .ops = 3, .seed = 42 };
+	struct viz_model m;
+	int coloured = 0, mark_reversed = 0;
+
+	setenv("NO_COLOR", "1", 1);
+	open_screen(40, 132);
+	cfg.db = db_sqlite();
+	viz_model_init(&m, &cfg);
+	product_events(&m);
+	view.clock_ns = 2500000000LL;
+	viz_draw(stdscr, &m, &view);
+	ok(!viz_screen_colour(), "NO_COLOR: colour is off");
+	for (int y = 0; y < LINES; y++)
+		for (int x = 0; x < COLS; x++) {
+			cchar_t c;
+			attr_t a;
+			short pair;
+			wchar_t wc[CCHARW_MAX + 1];
+
+			mvwin_wch(stdscr, y, x, &c);
+			getcchar(&c, wc, &a, &pair, NULL);
+			if (pair)
+				coloured++;
+			if (wc[0] == L'✗' && (a & A_REVERSE))
+				mark_reversed = 1;
+		}
+	is_int(coloured, 0, "NO_COLOR: no cell has a colour pair");
+	ok(mark_reversed, "NO_COLOR: the lost-update mark is in reverse video instead");
+	has("T2 B ⏳ 1.5 s", "NO_COLOR: the wait keeps its glyph");
+	viz_model_done(&m);
+	close_screen();
+	unsetenv("NO_COLOR");
+}
+
+int main(void)
+{
+	if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "en_US.UTF-8")) {
+		printf("1..0 # SKIP no UTF-8 locale\n");
+		return 0;
+	}
+	unsetenv("NO_COLOR");
+	open_screen(40, 132);
+	test_product();
+	test_coupon();
+	close_screen();
+	test_no_color();
+	return done_testing();
+}

@@ -1,0 +1,998 @@
+/*
+ * draw.c: the dashboard's drawing, from the model into a WINDOW; see draw.h.
+ *
+ * DESIGN: a lane is one line of a thread's latest operations, oldest on the left,
+ * each written as its steps with the values seen and written ("read 10 write
+ * 11").  Lanes are filled from the newest operation back and older ones drop off
+ * the left edge, so a mark like "✗ overwrote T2's 11" stays on screen while the
+ * thread goes on; a mark is written in full where it fits, else as its glyph.
+ * Panels narrower than WORDS_COLS write steps by their first letter ("R 10 W 11"),
+ * with the legend on the rule above the lanes.  The layout is worked out afresh
+ * on every frame from the window's size, which is all a resize needs.
+ */
+#include "draw.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "../core/report.h"
+
+/* ---- text ---------------------------------------------------------------- */
+
+/* Decode one UTF-8 character (malformed bytes come out as '?'). */
+static const char *next_cp(const char *s, unsigned *cp)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	int n = u[0] < 0x80 ? 0 : u[0] >= 0xf0 ? 3 : u[0] >= 0xe0 ? 2 : u[0] >= 0xc0 ? 1 : -1;
+
+	if (n < 0) {
+		*cp = '?';
+		return s + 1;
+	}
+	*cp = n ? u[0] & (0x3f >> n) : u[0];
+	for (int i = 1; i <= n; i++) {
+		if ((u[i] & 0xc0) != 0x80) {
+			*cp = '?';
+			return s + i;
+		}
+		*cp = *cp << 6 | (u[i] & 0x3f);
+	}
+	return s + n + 1;
+}
+
+/* ASCII for the few non-ASCII characters racelab's texts use. */
+static const char *ascii_for(unsigned cp)
+{
+	switch (cp) {
+	case 0x2026: return "...";
+	case 0x2014: case 0x2013: case 0x2212: case 0x00b7: return "-";
+	case 0x2192: return "->";
+	case 0x00d7: return "x";
+	case 0x2502: return "|";
+	case 0x2717: return "X";
+	case 0x2713: return "+";
+	case 0x23f3: return "~";
+	case 0x21bb: return "@";
+	default: return "?";
+	}
+}
+
+/* Convert S to wide characters that fit MAXW columns; returns the count. */
+static int widen(const char *s, int maxw, wchar_t *out, int outlen, int *cols)
+{
+	int n = 0, w = 0, utf8 = viz_glyphs()->utf8;
+
+	while (*s && n < outlen) {
+		unsigned cp;
+		const char *sub;
+
+		s = next_cp(s, &cp);
+		if (cp >= 0x80 && !utf8) {
+			for (sub = ascii_for(cp); *sub && n < outlen && w < maxw; sub++, w++)
+				out[n++] = (wchar_t)*sub;
+			if (*sub)
+				break;
+			continue;
+		}
+		int cw = wcwidth((wchar_t)cp);
+		if (cw < 0) {
+			cp = '?';
+			cw = 1;
+		}
+		if (w + cw > maxw)
+			break;
+		out[n++] = (wchar_t)cp;
+		w += cw;
+	}
+	*cols = w;
+	return n;
+}
+
+int viz_width(const char *s)
+{
+	wchar_t buf[1024];
+	int cols;
+
+	widen(s, 1 << 20, buf, 1024, &cols);
+	return cols;
+}
+
+int viz_put(WINDOW *w, int y, int x, int maxw, enum viz_style st, const char *s)
+{
+	wchar_t buf[1024];
+	int cols, n;
+
+	if (maxw <= 0 || !s)
+		return 0;
+	n = widen(s, maxw, buf, 1024, &cols);
+	if (n > 0) {
+		wattrset(w, (int)viz_attr(st));
+		mvwaddnwstr(w, y, x, buf, n);
+		wattrset(w, A_NORMAL);
+	}
+	return cols;
+}
+
+/* Like viz_put, with printf formatting. */
+static int putf(WINDOW *w, int y, int x, int maxw, enum viz_style st, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+static int putf(WINDOW *w, int y, int x, int maxw, enum viz_style st, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	return viz_put(w, y, x, maxw, st, buf);
+}
+
+/* ---- lines: styled pieces of text, measured before they are drawn ---------- */
+
+#define LINE_SEGS 48
+
+struct line {
+	struct { char text[56]; enum viz_style st; } seg[LINE_SEGS];
+	int n;
+	int width;
+};
+
+static void add(struct line *l, enum viz_style st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void add(struct line *l, enum viz_style st, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->n == LINE_SEGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(l->seg[l->n].text, sizeof l->seg[l->n].text, fmt, ap);
+	va_end(ap);
+	l->seg[l->n].st = st;
+	l->width += viz_width(l->seg[l->n].text);
+	l->n++;
+}
+
+static int put_line(WINDOW *w, int y, int x, int maxw, const struct line *l)
+{
+	int used = 0;
+
+	for (int i = 0; i < l->n && used < maxw; i++)
+		used += viz_put(w, y, x + used, maxw - used, l->seg[i].st, l->seg[i].text);
+	return used;
+}
+
+#define WRAP_LEN 256
+
+/* The longest prefix of S, in bytes, that fits W columns (at least one character). */
+static size_t fit_prefix(const char *s, size_t len, int w)
+{
+	size_t best = 0;
+	char buf[WRAP_LEN];
+
+	for (size_t i = 1; i <= len && i < WRAP_LEN; i++) {
+		if ((s[i] & 0xc0) == 0x80 && i < len)
+			continue;               /* inside a UTF-8 character */
+		snprintf(buf, sizeof buf, "%.*s", (int)i, s);
+		if (viz_width(buf) > w)
+			break;
+		best = i;
+	}
+	return best ? best : 1;
+}
+
+/* Split S into at most MAXL lines of at most W columns, breaking at spaces (and
+ * inside words too long for a line); a cut text ends in "…".  Returns the
+ * number of lines. */
+static int wrap(const char *s, int w, char out[][WRAP_LEN], int maxl)
+{
+	int n = 0;
+
+	if (w < 1)
+		return 0;
+	while (*s == ' ')
+		s++;
+	while (*s && n < maxl) {
+		char *line = out[n++];
+		size_t len = 0;
+		int cols = 0;
+
+		line[0] = '\0';
+		while (*s) {
+			const char *end = strchr(s, ' ');
+			size_t wl = end ? (size_t)(end - s) : strlen(s);
+			char word[WRAP_LEN];
+			int ww;
+
+			if (wl >= WRAP_LEN / 2)
+				wl = WRAP_LEN / 2;
+			snprintf(word, sizeof word, "%.*s", (int)wl, s);
+			ww = viz_width(word);
+			if (!cols && ww > w) {          /* a word longer than a line */
+				wl = fit_prefix(s, wl, w);
+				snprintf(word, sizeof word, "%.*s", (int)wl, s);
+				ww = viz_width(word);
+			}
+			if (cols && cols + 1 + ww > w)
+				break;
+			if (len + wl + 2 >= WRAP_LEN)
+				break;
+			len += (size_t)snprintf(line + len, WRAP_LEN - len, "%s%s", cols ? " " : "",
+			                        word);
+			cols += (cols ? 1 : 0) + ww;
+			s += wl;
+			while (*s == ' ')
+				s++;
+		}
+		if (*s && n == maxl) {          /* cut: make room for the ellipsis */
+			while (len > 0 && viz_width(line) + 2 > w) {
+				char *sp = strrchr(line, ' ');
+				len = sp ? (size_t)(sp - line) : 0;
+				line[len] = '\0';
+			}
+			snprintf(line + len, WRAP_LEN - len, "%s…", len ? " " : "");
+		}
+	}
+	return n;
+}
+
+/* ---- lanes --------------------------------------------------------------- */
+
+/* How a lane is written: step names in words ("read 10"), or, in narrow panels,
+ * by their first letter ("R 10", with a legend on the rule above the lanes); marks
+ * in full ("✗ overwrote T2's 11") when they fit, else the glyph alone. */
+struct form {
+	int letters;
+	int long_marks;
+};
+
+/* A finished wait shorter than this was never seen waiting: no note. */
+#define SHOW_WAIT_NS (10 * 1000000LL)
+
+/* Panels at least this wide write step names in full. */
+#define WORDS_COLS 56
+
+static int use_letters(int width)
+{
+	return width < WORDS_COLS;
+}
+
+static void step_name(char *buf, size_t n, const char *step, int letters)
+{
+	if (!step)
+		step = "?";
+	if (letters && strcmp(step, "rollback"))
+		snprintf(buf, n, "%c", step[0] >= 'a' && step[0] <= 'z' ? step[0] - 'a' + 'A'
+		         : step[0]);
+	else
+		snprintf(buf, n, "%s", step);
+}
+
+/* A duration for people: "350 ms", "1.2 s". */
+static void duration(char *buf, size_t n, int64_t ns)
+{
+	if (ns < 0)
+		ns = 0;
+	if (ns < 1000000000LL)
+		snprintf(buf, n, "%lld ms", (long long)(ns / 1000000));
+	else
+		snprintf(buf, n, "%.1f s", (double)ns / 1e9);
+}
+
+static const char *ordinal(int n)
+{
+	if (n % 100 >= 11 && n % 100 <= 13)
+		return "th";
+	return n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+}
+
+static void render_token(struct line *l, const struct viz_token *t, struct form f,
+                         const struct viz_view *v, int newest)
+{
+	const struct viz_glyphs *g = viz_glyphs();
+	enum viz_style st = newest ? VS_NEWEST : VS_NORMAL;
+	char name[24], d[24];
+
+	switch (t->kind) {
+	case TOK_SKIP:
+		add(l, VS_DIM, "skip");
+		return;
+	case TOK_RETRY:
+		add(l, VS_BOLD, "%sretry", g->retry);
+		return;
+	case TOK_ABORT:
+		add(l, VS_BAD, "gave up");
+		return;
+	case TOK_EXIT:
+		add(l, VS_DIM, "done");
+		return;
+	case TOK_STEP:
+		break;
+	}
+	step_name(name, sizeof name, t->step, f.letters);
+	switch (t->state) {
+	case TS_WAITING:
+		duration(d, sizeof d, v->clock_ns - t->wait_from_ns);
+		add(l, VS_WAIT, "%s %s %s", name, g->wait, d);
+		return;
+	case TS_FAILED:
+		add(l, VS_BAD, "%s %sERR", name, g->cross);
+		return;
+	case TS_RUNNING:
+		add(l, st, "%s", name);
+		return;
+	case TS_DONE:
+		break;
+	}
+	if (t->has_value)
+		add(l, st, "%s %lld", name, (long long)t->value);
+	else if (t->has_arg)
+		add(l, st, "%s %lld", name, (long long)t->arg);
+	else
+		add(l, st, "%s", name);
+	if (t->no_rows)
+		add(l, VS_DIM, " 0 rows");
+	if (t->waited && !f.letters && t->wait_ns >= SHOW_WAIT_NS) {
+		duration(d, sizeof d, t->wait_ns);
+		add(l, VS_DIM, " (waited %s)", d);
+	}
+	if (t->lost > 0 && f.long_marks)
+		add(l, VS_LOST, " %s overwrote T%d's %lld", g->cross, t->victim,
+		    (long long)t->victim_value);
+	else if (t->lost > 0)
+		add(l, VS_LOST, " %s", g->cross);
+	if (t->nth > 1 && f.long_marks)
+		add(l, VS_LOST, " %s %d%s use -$%d", g->cross, t->nth, ordinal(t->nth),
+		    VIZ_COUPON_DISCOUNT);
+	else if (t->nth > 1)
+		add(l, VS_LOST, " %s$%d", g->cross, VIZ_COUPON_DISCOUNT);
+}
+
+static void render_op(struct line *l, const struct viz_op *o, struct form f,
+                      const struct viz_view *v, int newest_op)
+{
+	for (int i = 0; i < o->ntok; i++) {
+		if (i)
+			add(l, VS_NORMAL, " ");
+		render_token(l, &o->tok[i], f, v, newest_op && i == o->ntok - 1);
+	}
+}
+
+static int digits(int n)
+{
+	int d = 1;
+
+	while (n >= 10) {
+		n /= 10;
+		d++;
+	}
+	return d;
+}
+
+void viz_draw_lane(WINDOW *w, int y, int x, int width, const struct viz_model *m,
+                   int panel, int thread, const struct viz_view *v)
+{
+	static struct line ops[VIZ_OPS_KEPT];   /* the UI thread's scratch space */
+	const struct viz_lane *lane = &m->panels[panel].lanes[thread - 1];
+	const struct viz_op *o;
+	struct form f = { .letters = use_letters(width) };
+	char sep[16];
+	int used, avail, n = 0, total = 0, sepw;
+
+	used = putf(w, y, x, width, lane->exited ? VS_DIM : VS_BOLD, "T%-*d ",
+	            digits(m->nthreads), thread);
+	avail = width - used - 1;       /* a column of air before the border */
+	snprintf(sep, sizeof sep, " %s ", viz_glyphs()->sep);
+	sepw = viz_width(sep);
+	/* From the newest operation back, as many as fit. */
+	for (int i = 0; (o = viz_lane_op(lane, i)) && n < VIZ_OPS_KEPT; i++) {
+		struct line *one = &ops[n];
+		int extra = n ? sepw : 0;
+
+		memset(one, 0, sizeof *one);
+		f.long_marks = 1;
+		render_op(one, o, f, v, i == 0);
+		if (total + extra + one->width > avail) {
+			memset(one, 0, sizeof *one);
+			f.long_marks = 0;
+			render_op(one, o, f, v, i == 0);
+		}
+		if (n && total + extra + one->width > avail)
+			break;
+		total += extra + one->width;
+		n++;
+	}
+	for (int k = n - 1; k >= 0; k--) {
+		used += put_line(w, y, x + used, width - used, &ops[k]);
+		if (k)
+			used += viz_put(w, y, x + used, width - used, VS_DIM, sep);
+	}
+}
+
+/* The rule above the lanes; in letters mode it says what the letters stand for. */
+static void lanes_label(char *buf, size_t n, const struct demo_strategy *s, int width)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	if (use_letters(width)) {
+		len += (size_t)snprintf(buf, n, "threads:");
+		for (int i = 0; s->steps[i] && len < n; i++)
+			len += (size_t)snprintf(buf + len, n - len, " %c %s",
+			                        s->steps[i][0] - 'a' + 'A', s->steps[i]);
+		if (viz_width(buf) + 2 > width)         /* drop "threads:" */
+			memmove(buf, buf + 9, strlen(buf + 9) + 1);
+	}
+	if (!buf[0] || viz_width(buf) + 2 > width)
+		snprintf(buf, n, "threads");
+}
+
+/* ---- panels -------------------------------------------------------------- */
+
+/* How a panel's rows are shared out; the same for every panel, so that lanes and
+ * figures line up side by side. */
+struct layout {
+	int header;             /* rows for what the strategy does */
+	int lanes;              /* lane rows, the last one "+N more" if threads are hidden */
+	int log;                /* rows for the anomaly log; 0: none */
+	int verdict;            /* rows for the verdict */
+	int spacing;            /* rows per lane: 2 leaves a blank row between lanes */
+	int height;             /* the panel's, borders included */
+};
+
+static int panel_cols(int cols, int n, int i)
+{
+	return cols / n + (i < cols % n);
+}
+
+static const char *sqlite_note(const struct viz_panel *p, const struct viz_view *v)
+{
+	if (v->row_locks || strcmp(p->strategy->name, "locked"))
+		return NULL;
+	return "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database";
+}
+
+/* The description texts of a panel: what it does, Django, a backend note. */
+static int header_texts(const struct viz_panel *p, const struct viz_view *v,
+                        char texts[3][WRAP_LEN], enum viz_style st[3])
+{
+	int n = 0;
+
+	snprintf(texts[n], WRAP_LEN, "%s", p->strategy->summary);
+	st[n++] = VS_NORMAL;
+	snprintf(texts[n], WRAP_LEN, "Django: %s", p->strategy->django);
+	st[n++] = VS_DIM;
+	if (sqlite_note(p, v)) {
+		snprintf(texts[n], WRAP_LEN, "%s", sqlite_note(p, v));
+		st[n++] = VS_BOLD;
+	}
+	return n;
+}
+
+/* Share ROWS description rows among the texts, one more each in turn. */
+static void header_allot(const struct viz_panel *p, const struct viz_view *v, int width,
+                         int rows, int allot[3])
+{
+	char texts[3][WRAP_LEN], lines[8][WRAP_LEN];
+	enum viz_style st[3];
+	int n = header_texts(p, v, texts, st), natural[3], given = 0, more = 1;
+
+	for (int i = 0; i < 3; i++) {
+		natural[i] = i < n ? wrap(texts[i], width, lines, 8) : 0;
+		allot[i] = 0;
+	}
+	while (given < rows && more) {
+		more = 0;
+		for (int i = 0; i < n && given < rows; i++)
+			if (allot[i] < natural[i]) {
+				allot[i]++;
+				given++;
+				more = 1;
+			}
+	}
+}
+
+static int header_natural(const struct viz_panel *p, const struct viz_view *v, int width)
+{
+	int allot[3];
+
+	header_allot(p, v, width, 100, allot);
+	return allot[0] + allot[1] + allot[2];
+}
+
+#define LOG_SHORT 6             /* log rows before the lanes get air between them */
+
+static int compute_layout(int rows, int cols, const struct viz_model *m,
+                          const struct viz_view *v, struct layout *lo)
+{
+	int inner = rows - 3 - 2, rest = inner - 7, hdr = 1, spare;
+
+	memset(lo, 0, sizeof *lo);
+	if (!viz_draw_fits(rows, cols, m->npanels))
+		return -1;
+	for (int i = 0; i < m->npanels; i++) {
+		int h = header_natural(&m->panels[i], v, panel_cols(cols, m->npanels, i) - 2);
+
+		if (h > hdr)
+			hdr = h;
+	}
+	lo->lanes = m->nthreads < rest - 1 ? m->nthreads : rest - 1;
+	lo->header = hdr < rest - lo->lanes ? hdr : rest - lo->lanes;
+	spare = rest - lo->lanes - lo->header;
+	lo->verdict = 1;
+	lo->spacing = 1;
+	if (spare >= 1) {
+		lo->verdict = 2;
+		spare--;
+	}
+	/* Then a short log, air between the lanes, and a longer log. */
+	if (spare >= 3) {
+		lo->log = spare - 1 < LOG_SHORT ? spare - 1 : LOG_SHORT;
+		spare -= 1 + lo->log;
+	}
+	if (lo->lanes == m->nthreads && spare >= lo->lanes) {
+		lo->spacing = 2;
+		spare -= lo->lanes;
+	}
+	if (lo->log && spare > 0) {
+		int more = spare < VIZ_MARKS - lo->log ? spare : VIZ_MARKS - lo->log;
+
+		lo->log += more;
+	}
+	lo->height = 2 + lo->header + 1 + lo->lanes * lo->spacing +
+	             (lo->log ? 1 + lo->log : 0) + 1 + 3 + 1 + lo->verdict;
+	return 0;
+}
+
+int viz_draw_fits(int rows, int cols, int npanels)
+{
+	return npanels > 0 && rows >= VIZ_MIN_ROWS && cols >= npanels * VIZ_MIN_PANEL_COLS;
+}
+
+/* A horizontal rule across the panel with a label: ├─ so far ───┤ */
+static void rule(WINDOW *w, int y, int x, int width, const char *label, enum viz_style st)
+{
+	int lw = label ? viz_width(label) + 2 : 0;
+
+	wattrset(w, A_NORMAL);
+	mvwadd_wch(w, y, x, WACS_LTEE);
+	mvwhline_set(w, y, x + 1, WACS_HLINE, width - 2);
+	mvwadd_wch(w, y, x + width - 1, WACS_RTEE);
+	if (lw && lw <= width - 4)
+		putf(w, y, x + 2, width - 4, st, " %s ", label);
+	else if (lw)            /* a long label takes the whole rule */
+		putf(w, y, x + 1, width - 2, st, " %s ", label);
+}
+
+/* Box lines are wide characters: Unicode in a UTF-8 locale, else the terminal's
+ * line-drawing set. */
+static void box_at(WINDOW *w, int y, int x, int h, int width)
+{
+	wattrset(w, A_NORMAL);
+	mvwadd_wch(w, y, x, WACS_ULCORNER);
+	mvwhline_set(w, y, x + 1, WACS_HLINE, width - 2);
+	mvwadd_wch(w, y, x + width - 1, WACS_URCORNER);
+	mvwvline_set(w, y + 1, x, WACS_VLINE, h - 2);
+	mvwvline_set(w, y + 1, x + width - 1, WACS_VLINE, h - 2);
+	mvwadd_wch(w, y + h - 1, x, WACS_LLCORNER);
+	mvwhline_set(w, y + h - 1, x + 1, WACS_HLINE, width - 2);
+	mvwadd_wch(w, y + h - 1, x + width - 1, WACS_LRCORNER);
+}
+
+static const char *plural(int64_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* Append FIELD to L if it fits WIDTH, with a separator. */
+static void field(struct line *l, int width, enum viz_style st, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void field(struct line *l, int width, enum viz_style st, const char *fmt, ...)
+{
+	char buf[64];
+	char sep[16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	snprintf(sep, sizeof sep, " %s ", viz_glyphs()->dot);
+	if (l->n && l->width + viz_width(sep) + viz_width(buf) > width)
+		return;
+	if (l->n)
+		add(l, VS_DIM, "%s", sep);
+	add(l, st, "%s", buf);
+}
+
+/* The three lines of figures: live from the events, or the database's at the end. */
+static void figures(const struct viz_model *m, const struct viz_panel *p,
+                    const struct viz_view *v, int width, struct line out[3])
+{
+	const struct viz_glyphs *g = viz_glyphs();
+	const struct run_result *res = m->finished ? p->result : NULL;
+	int narrow = width < 36;
+	int64_t expected, observed, anomalies, money, waits, retries, errors;
+	double rate;
+
+	memset(out, 0, 3 * sizeof *out);
+	if (res) {
+		expected = res->check.expected;
+		observed = res->check.observed;
+		anomalies = res->check.anomalies;
+		money = res->check.discount_lost;
+		waits = res->lock_waits;
+		retries = res->retries;
+		errors = res->errors;
+		rate = res->ops_per_s;
+	} else {
+		int64_t t = p->exited == m->nthreads ? p->end_ns : v->clock_ns;
+
+		expected = m->coupon ? (p->round + (p->ops_done || p->redemptions ? 1 : 0))
+		                     : p->committed;
+		observed = m->coupon ? p->redemptions : p->counter;
+		anomalies = m->coupon ? p->extra : p->lost;
+		money = p->money;
+		waits = p->waits;
+		retries = p->retries;
+		errors = p->fails > p->retries ? p->fails - p->retries : 0;
+		rate = t > 0 ? (double)p->ops_done / ((double)t / 1e9) : 0;
+	}
+	field(&out[0], width, VS_BOLD, "expected %lld", (long long)expected);
+	field(&out[0], width, VS_BOLD, narrow ? "got %lld" : "observed %lld", (long long)observed);
+	if (anomalies > 0 && m->coupon)
+		field(&out[1], width, VS_LOST, "%s %lld extra, $%lld lost", g->cross,
+		      (long long)anomalies, (long long)money);
+	else if (anomalies > 0)
+		field(&out[1], width, VS_LOST, "%s %lld %s lost", g->cross, (long long)anomalies,
+		      plural(anomalies, "sale", "sales"));
+	else
+		field(&out[1], width, res ? VS_OK : VS_DIM, "%s%s", res ? g->tick : "",
+		      m->coupon ? (res ? " no extra redemption" : "no extra redemption")
+		                : (res ? " no sale lost" : "no sale lost"));
+	field(&out[2], width, VS_NORMAL, "%.1f ops/s", rate);
+	field(&out[2], width, waits ? VS_BOLD : VS_NORMAL, "%lld %s", (long long)waits,
+	      plural(waits, "wait", "waits"));
+	if (retries || !narrow)
+		field(&out[2], width, VS_NORMAL, "%lld %s", (long long)retries,
+		      plural(retries, "retry", "retries"));
+	if (errors)
+		field(&out[2], width, VS_BAD, "%lld %s", (long long)errors,
+		      plural(errors, "error", "errors"));
+}
+
+/* What the panel's title bar says on the right: progress, then the outcome. */
+static void title_status(const struct viz_model *m, const struct viz_panel *p,
+                         char *buf, size_t n, enum viz_style *st)
+{
+	const struct run_config *cfg = m->cfg;
+
+	*st = VS_DIM;
+	if (m->finished && p->result) {
+		int kept = report_kept_invariant(p->result);
+
+		snprintf(buf, n, "%s", kept ? "ok" : p->strategy->safe ? "BUG" : "race");
+		*st = kept ? VS_OK : p->strategy->safe ? VS_BAD : VS_LOST;
+	} else if (p->exited == m->nthreads) {
+		snprintf(buf, n, "done");
+	} else if (m->coupon) {
+		snprintf(buf, n, "round %d/%d", p->round + 1, cfg->ops);
+	} else {
+		snprintf(buf, n, "%lld/%lld ops", (long long)p->ops_done,
+		         (long long)cfg->ops * cfg->threads);
+	}
+}
+
+static void draw_log(WINDOW *w, int y, int x, int width, int rows,
+                     const struct viz_model *m, const struct viz_panel *p)
+{
+	int shown = 0;
+
+	for (int i = 0; i < rows && i < p->nmarks && i < VIZ_MARKS; i++) {
+		const struct viz_mark *mk = &p->marks[(p->nmarks - 1 - i) % VIZ_MARKS];
+
+		if (m->coupon)  /* coupon codes as demos/coupon.c issues them */
+			putf(w, y + i, x, width, VS_NORMAL, "T%d redeemed C%04d again: -$%d",
+			     mk->thread, mk->op + 1, VIZ_COUPON_DISCOUNT);
+		else
+			putf(w, y + i, x, width, VS_NORMAL, "T%d wrote %lld over T%d's %lld: %lld lost",
+			     mk->thread, (long long)mk->tok.arg, mk->tok.victim,
+			     (long long)mk->tok.victim_value, (long long)mk->tok.lost);
+		shown++;
+	}
+	if (!shown && rows > 0)
+		viz_put(w, y, x, width, VS_DIM, m->finished ? "none" : "none so far");
+}
+
+static void draw_panel(WINDOW *w, int y, int x, int h, int width, const struct viz_model *m,
+                       int panel, const struct viz_view *v, const struct layout *lo)
+{
+	const struct viz_panel *p = &m->panels[panel];
+	int iw = width - 2, ix = x + 1, row = y + 1, allot[3], ntexts;
+	char texts[3][WRAP_LEN], lines[8][WRAP_LEN], status[48], label[96];
+	enum viz_style st[3], sst;
+	struct line figs[3];
+
+	box_at(w, y, x, h, width);
+	putf(w, y, x + 2, iw - 2, VS_TITLE, " %s ", p->strategy->name);
+	title_status(m, p, status, sizeof status, &sst);
+	if (viz_width(status) + viz_width(p->strategy->name) + 8 <= width)
+		putf(w, y, x + width - 3 - viz_width(status), viz_width(status) + 2, sst, " %s ",
+		     status);
+
+	ntexts = header_texts(p, v, texts, st);
+	header_allot(p, v, iw, lo->header, allot);
+	for (int i = 0; i < ntexts; i++) {
+		int n = wrap(texts[i], iw, lines, allot[i]);
+
+		for (int k = 0; k < n; k++)
+			viz_put(w, row + k, ix, iw, st[i], lines[k]);
+		row += allot[i];
+	}
+	row = y + 1 + lo->header;
+
+	lanes_label(label, sizeof label, p->strategy, iw);
+	rule(w, row++, x, width, label, VS_DIM);
+	for (int t = 1; t <= m->nthreads && t <= lo->lanes; t++) {
+		if (t == lo->lanes && lo->lanes < m->nthreads) {
+			char more[80];
+			int hidden = m->nthreads - lo->lanes + 1;
+
+			snprintf(more, sizeof more, "+%d more threads (a taller terminal shows them)",
+			         hidden);
+			if (viz_width(more) > iw)
+				snprintf(more, sizeof more, "+%d more threads", hidden);
+			viz_put(w, row, ix, iw, VS_DIM, more);
+		} else {
+			viz_draw_lane(w, row, ix, iw, m, panel, t, v);
+		}
+		row += lo->spacing;
+	}
+	row = y + 1 + lo->header + 1 + lo->lanes * lo->spacing;
+	if (lo->log) {
+		rule(w, row++, x, width, m->coupon ? "extra redemptions" : "lost updates", VS_DIM);
+		draw_log(w, row, ix, iw, lo->log, m, p);
+		row += lo->log;
+	}
+
+	rule(w, row++, x, width, m->finished && p->result ? "database" : "so far",
+	     m->finished ? VS_BOLD : VS_DIM);
+	figures(m, p, v, iw, figs);
+	for (int i = 0; i < 3; i++)
+		put_line(w, row++, ix, iw, &figs[i]);
+
+	rule(w, row++, x, width, "verdict", VS_DIM);
+	if (m->finished && p->result) {
+		const struct run_result *res = p->result;
+		int kept = report_kept_invariant(res);
+		char text[WRAP_LEN];
+		int n;
+
+		snprintf(text, sizeof text, "%s %s: %s", kept ? viz_glyphs()->tick
+		         : viz_glyphs()->cross, kept ? "ok" : res->strategy->safe ? "BUG" : "race",
+		         res->verdict);
+		n = wrap(text, iw, lines, lo->verdict);
+		for (int k = 0; k < n; k++)
+			viz_put(w, row + k, ix, iw, kept ? VS_OK : res->strategy->safe ? VS_BAD
+			        : VS_LOST, lines[k]);
+	} else {
+		int n = wrap("from the database, when the run ends", iw, lines, lo->verdict);
+
+		for (int k = 0; k < n; k++)
+			viz_put(w, row + k, ix, iw, VS_DIM, lines[k]);
+	}
+}
+
+
+/* ---- the screen ---------------------------------------------------------- */
+
+/* "sqlite · 4 threads × 8 ops · seed 42" */
+static void config_text(char *buf, size_t n, const struct viz_model *m,
+                        const struct viz_view *v)
+{
+	const struct run_config *cfg = m->cfg;
+	const struct viz_glyphs *g = viz_glyphs();
+
+	snprintf(buf, n, "%s %s %d threads %s %d %s %s seed %llu", v->backend, g->dot,
+	         cfg->threads, g->times, cfg->ops, m->coupon ? "rounds" : "ops", g->dot,
+	         (unsigned long long)cfg->seed);
+}
+
+/* The title, and the run's configuration on the right if it fits there.
+ * Returns whether it did. */
+static int draw_title(WINDOW *w, int cols, const struct viz_model *m,
+                      const struct viz_view *v)
+{
+	const struct run_config *cfg = m->cfg;
+	char config[160];
+	int used, cw;
+
+	config_text(config, sizeof config, m, v);
+	cw = viz_width(config);
+	used = viz_put(w, 0, 0, cols, VS_BOLD, "racelab ");
+	used += putf(w, 0, used, cols - used, VS_BOLD, "%s: ", cfg->demo->name);
+	used += viz_put(w, 0, used, cols - used, VS_NORMAL, cfg->demo->title);
+	if (used + 2 + cw > cols)
+		return 0;
+	viz_put(w, 0, cols - cw, cw, VS_DIM, config);
+	return 1;
+}
+
+/* What the run is doing, the configuration if the title had no room for it, and
+ * the speed on the right. */
+static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
+                        const struct viz_view *v, int config_shown)
+{
+	char speed[48], config[160];
+	int used = 0, sw;
+
+	if (m->finished)
+		used += putf(w, 1, 0, cols, VS_BOLD, "finished in %.1f s",
+		             (double)v->clock_ns / 1e9);
+	else if (v->paused)
+		used += viz_put(w, 1, 0, cols, VS_WAIT, " PAUSED "),
+		used += viz_put(w, 1, used, cols - used, VS_NORMAL, " space resumes");
+	else
+		used += putf(w, 1, 0, cols, VS_BOLD, "running %.1f s", (double)v->clock_ns / 1e9);
+	if (v->pace_ms > 0)
+		snprintf(speed, sizeof speed, "speed %d ms/step", v->pace_ms);
+	else
+		snprintf(speed, sizeof speed, "full speed");
+	sw = viz_width(speed);
+	config_text(config, sizeof config, m, v);
+	if (!config_shown && used + 3 + viz_width(config) + 2 + sw <= cols)
+		used += putf(w, 1, used, cols - used, VS_DIM, "   %s", config);
+	else if (m->finished && used + 2 + 45 + 2 + sw <= cols)
+		used += viz_put(w, 1, used, cols - used, VS_NORMAL,
+		                ": every figure below is the database's now");
+	if (sw + 2 <= cols - used)
+		viz_put(w, 1, cols - sw, sw, VS_NORMAL, speed);
+}
+
+static void draw_footer(WINDOW *w, int y, int cols, const struct viz_model *m,
+                        const struct viz_view *v)
+{
+	const char *keys[][2] = {
+		{ "space", v->paused ? "resume" : "pause" },
+		{ "+", "faster" },
+		{ "-", "slower" },
+		{ "r", m->finished ? "run again" : "restart" },
+		{ "?", v->help ? "close help" : "help" },
+		{ "q", "quit" },
+	};
+	int used = 0;
+
+	for (size_t i = 0; i < sizeof keys / sizeof *keys && used < cols; i++) {
+		used += putf(w, y, used, cols - used, VS_KEY, " %s ", keys[i][0]);
+		used += putf(w, y, used, cols - used, VS_NORMAL, " %s  ", keys[i][1]);
+	}
+}
+
+void viz_draw_too_small(WINDOW *w, int npanels)
+{
+	int rows, cols;
+	char msg[160];
+
+	getmaxyx(w, rows, cols);
+	werase(w);
+	snprintf(msg, sizeof msg, "Terminal too small (%dx%d): the dashboard needs %dx%d."
+	         " Enlarge it, or q to quit.", cols, rows, npanels * VIZ_MIN_PANEL_COLS,
+	         VIZ_MIN_ROWS);
+	if (viz_width(msg) > cols)
+		snprintf(msg, sizeof msg, "Terminal too small: need %dx%d, q quits",
+		         npanels * VIZ_MIN_PANEL_COLS, VIZ_MIN_ROWS);
+	if (viz_width(msg) > cols)
+		snprintf(msg, sizeof msg, "too small: need %dx%d",
+		         npanels * VIZ_MIN_PANEL_COLS, VIZ_MIN_ROWS);
+	viz_put(w, rows / 2, 0, cols, VS_BOLD, msg);
+}
+
+void viz_draw_help(WINDOW *w, const struct viz_model *m)
+{
+	const struct viz_glyphs *g = viz_glyphs();
+	struct { char key[64]; enum viz_style st; char text[112]; } l[20];
+	char lines[4][WRAP_LEN];
+	int n = 0, rows, cols, width = 0, h, y, y0, x0, keyw = 0, tw;
+
+#define HELP(k, kst, ...) (snprintf(l[n].key, sizeof l[n].key, "%s", k), l[n].st = kst, \
+	snprintf(l[n].text, sizeof l[n].text, __VA_ARGS__), n++)
+	HELP("T1 T2 ...", VS_BOLD, "one lane per thread: its latest operations, oldest left");
+	HELP("R W B ...", VS_BOLD, "steps by their first letter, named on the rule above the"
+	     " lanes");
+	if (m->coupon) {
+		HELP("C 0", VS_NORMAL, "check: SELECT redeemed saw 0, the coupon looked unused");
+		HELP("C 0 rows", VS_NORMAL, "claim: the UPDATE ... AND redeemed = 0 found it taken");
+		HELP("skip", VS_DIM, "the thread's own check said no: its next steps are skipped");
+		HELP("", VS_NORMAL, "%s", "");
+		snprintf(l[n - 1].key, sizeof l[n - 1].key, "R %s 2nd use -$25", g->cross);
+		l[n - 1].st = VS_LOST;
+		snprintf(l[n - 1].text, sizeof l[n - 1].text,
+		         "redeemed a coupon that was already redeemed: money lost");
+	} else {
+		HELP("R 10", VS_NORMAL, "read: the thread's SELECT saw 10");
+		HELP("W 11", VS_NORMAL, "write: its UPDATE wrote 11, the value it computed");
+		HELP("U", VS_NORMAL, "update: SET n = n + 1, the database adds one itself");
+		HELP("", VS_NORMAL, "%s", "");
+		snprintf(l[n - 1].key, sizeof l[n - 1].key, "W 11 %s overwrote T2's 11", g->cross);
+		l[n - 1].st = VS_LOST;
+		snprintf(l[n - 1].text, sizeof l[n - 1].text,
+		         "this write erased the sale T2 had just saved: a lost update");
+	}
+	HELP("", VS_WAIT, "waiting for a lock another thread holds, for as long as it lasts");
+	snprintf(l[n - 1].key, sizeof l[n - 1].key, "B %s 1.2 s", g->wait);
+	HELP("", VS_BOLD, "the database refused (a deadlock, a timeout): the operation starts"
+	     " again");
+	snprintf(l[n - 1].key, sizeof l[n - 1].key, "%sretry", g->retry);
+	HELP("", VS_BAD, "the database refused the statement");
+	snprintf(l[n - 1].key, sizeof l[n - 1].key, "%s %sERR", m->coupon ? "R" : "W",
+	         g->cross);
+	HELP(g->sep, VS_DIM, "between one operation and the next");
+	HELP("so far", VS_DIM, "live figures, from the events as they come");
+	HELP("database", VS_BOLD, "at the end: counted in the database itself, and the verdict");
+	HELP("", VS_NORMAL, "space pause %s + faster %s - slower %s r restart %s q quit %s"
+	     " ? close", g->dot, g->dot, g->dot, g->dot, g->dot);
+#undef HELP
+	for (int i = 0; i < n; i++)
+		if (viz_width(l[i].key) > keyw)
+			keyw = viz_width(l[i].key);
+	for (int i = 0; i < n; i++)
+		if (keyw + 2 + viz_width(l[i].text) > width)
+			width = keyw + 2 + viz_width(l[i].text);
+	getmaxyx(w, rows, cols);
+	width = width + 4 < cols ? width + 4 : cols;
+	tw = width - 4 - keyw - 2;
+	if (tw < 12) {                  /* too narrow for two columns: text under its key */
+		keyw = -2;
+		tw = width - 4;
+	}
+	h = 3;
+	for (int i = 0; i < n; i++)
+		h += wrap(l[i].text, tw, lines, 4) + (keyw < 0 && l[i].key[0]);
+	if (h > rows)
+		h = rows;
+	y0 = (rows - h) / 2;
+	x0 = (cols - width) / 2;
+	for (int y = y0; y < y0 + h; y++) {
+		wattrset(w, A_NORMAL);
+		mvwhline(w, y, x0, ' ', width);
+	}
+	box_at(w, y0, x0, h, width);
+	viz_put(w, y0, x0 + 2, width - 4, VS_TITLE, " What you see ");
+	y = y0 + 2;
+	for (int i = 0; i < n && y < y0 + h - 1; i++) {
+		int kx = x0 + 2, tx = kx + keyw + 2, k;
+
+		viz_put(w, y, kx, width - 4, l[i].st, l[i].key);
+		if (keyw < 0 && l[i].key[0])
+			y++;
+		k = wrap(l[i].text, tw, lines, 4);
+		for (int j = 0; j < k && y < y0 + h - 1; j++)
+			viz_put(w, y++, tx, tw, VS_NORMAL, lines[j]);
+		if (!k)
+			y++;
+	}
+}
+
+void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v)
+{
+	struct layout lo;
+	int rows, cols, x = 0;
+
+	getmaxyx(w, rows, cols);
+	werase(w);
+	if (compute_layout(rows, cols, m, v, &lo) != 0) {
+		viz_draw_too_small(w, m->npanels);
+		return;
+	}
+	draw_status(w, cols, m, v, draw_title(w, cols, m, v));
+	for (int i = 0; i < m->npanels; i++) {
+		int pw = panel_cols(cols, m->npanels, i);
+
+		draw_panel(w, 2, x, lo.height, pw, m, i, v, &lo);
+		x += pw;
+	}
+	draw_footer(w, rows - 1, cols, m, v);
+	if (v->help)
+		viz_draw_help(w, m);
+}

@@ -1,0 +1,52 @@
+/*
+ * draw.h: drawing the dashboard from the model.  Every function draws into the
+ * WINDOW it is given and never refreshes, so tests can draw into a screen opened
+ * on /dev/null and read the text back (tig's tests work this way).
+ *
+ * Screen layout, top to bottom: a title line, a status line (running, paused,
+ * speed), one panel per strategy side by side, and a footer that lists the keys.
+ * A panel: its name; what one operation does and the Django code it corresponds
+ * to; one lane per thread; the live figures ("so far"); and, once the run is
+ * over, the database's figures and the verdict.
+ */
+#ifndef RACELAB_VIZ_DRAW_H
+#define RACELAB_VIZ_DRAW_H
+
+#include <stdint.h>
+
+#include "model.h"
+#include "screen.h"
+
+/* What the screen shows besides the model: the UI loop's state. */
+struct viz_view {
+	int pace_ms;            /* delay before each step; 0: full speed */
+	int paused;
+	int help;               /* the help overlay is open */
+	int64_t clock_ns;       /* the run clock now: how long waits have lasted */
+	const char *backend;    /* "sqlite", "postgres" */
+	int row_locks;          /* the backend has SELECT … FOR UPDATE */
+};
+
+#define VIZ_MIN_PANEL_COLS 24   /* narrower than this, a lane cannot show a step */
+#define VIZ_MIN_ROWS 14         /* title, status, footer, and a panel of two lanes */
+
+/* Whether a ROWS x COLS screen can show NPANELS panels. */
+int viz_draw_fits(int rows, int cols, int npanels);
+
+/* Draw everything: the layout for W's size, or the too-small message. */
+void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v);
+
+/* The parts, for tests. */
+void viz_draw_too_small(WINDOW *w, int npanels);
+/* Lane THREAD (1-based) of panel PANEL at (y, x), WIDTH columns. */
+void viz_draw_lane(WINDOW *w, int y, int x, int width, const struct viz_model *m,
+                   int panel, int thread, const struct viz_view *v);
+void viz_draw_help(WINDOW *w, const struct viz_model *m);
+
+/* Write UTF-8 text S at (y, x) in style ST, clipped to MAXW columns (ASCII
+ * stand-ins when the glyphs are ASCII).  Returns the columns written. */
+int viz_put(WINDOW *w, int y, int x, int maxw, enum viz_style st, const char *s);
+/* The columns viz_put would use for S, unclipped. */
+int viz_width(const char *s);
+
+#endif

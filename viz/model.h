@@ -1,0 +1,141 @@
+/*
+ * model.h: what the dashboard knows about a run, built from the event stream
+ * alone (htop's "update, then draw"): each strategy's lanes with their recent
+ * operations, the lost updates and extra redemptions, and the live figures.
+ *
+ * Everything here is "so far", as the events tell it.  The figures that count —
+ * what the database holds at the end — come from run_result() after run_wait()
+ * and are attached with viz_model_finish().  No curses here: the model can be
+ * tested, and drawn, by anyone.
+ */
+#ifndef RACELAB_VIZ_MODEL_H
+#define RACELAB_VIZ_MODEL_H
+
+#include <stdint.h>
+
+#include "../core/events.h"
+#include "../core/run.h"
+
+#define VIZ_OPS_KEPT 6          /* operations remembered per lane */
+#define VIZ_TOKENS 12           /* steps remembered per operation */
+#define VIZ_MARKS 16            /* anomalies remembered per panel, for its log */
+#define VIZ_ROUNDS 8            /* coupon rounds tracked at once (one is ever live) */
+#define VIZ_COUPON_DISCOUNT 25  /* what one coupon is worth: demos/coupon.c DISCOUNT */
+
+enum viz_tok_kind {
+	TOK_STEP,               /* a step that ran SQL */
+	TOK_SKIP,               /* the thread's own logic skipped steps */
+	TOK_RETRY,              /* the operation starts again */
+	TOK_ABORT,              /* the operation gave up */
+	TOK_EXIT,               /* the thread has finished its work */
+};
+
+enum viz_tok_state {
+	TS_RUNNING,             /* its SQL is running */
+	TS_WAITING,             /* waiting for a lock another thread holds */
+	TS_DONE,
+	TS_FAILED,              /* the database refused it */
+};
+
+/* One step on a lane. */
+struct viz_token {
+	enum viz_tok_kind kind;
+	enum viz_tok_state state;
+	const char *step;       /* static string from the demo or the harness */
+	int has_value;          /* it returned a value: what the thread saw */
+	int64_t value;
+	int has_arg;            /* it wrote a number: what the thread wrote */
+	int64_t arg;
+	int dml;                /* an INSERT, UPDATE or DELETE */
+	int no_rows;            /* ... that changed nothing */
+	int waited;             /* it had to wait for a lock */
+	int64_t wait_from_ns;   /* run clock when the wait began */
+	int64_t wait_ns;        /* how long the wait lasted, once it ended */
+	int64_t lost;           /* product: sales this write erased (> 0: a lost update) */
+	int victim;             /* ... the thread whose write it overwrote */
+	int64_t victim_value;   /* ... and the value that thread had written */
+	int nth;                /* coupon: this redemption's rank for its coupon (2+: extra) */
+	int nskips;             /* TOK_SKIP: how many steps were skipped */
+	char text[40];          /* TS_FAILED: the start of the database's message */
+};
+
+/* One operation (one sale, one coupon round) of one thread. */
+struct viz_op {
+	int op;                 /* 0-based operation number */
+	int ntok;
+	int done;               /* committed or gave up: the next event opens a new op */
+	struct viz_token tok[VIZ_TOKENS];
+};
+
+struct viz_lane {
+	struct viz_op ops[VIZ_OPS_KEPT];/* a ring: ops[(nops - 1) % VIZ_OPS_KEPT] is newest */
+	int nops;               /* operations seen, including those dropped from the ring */
+	int exited;             /* the thread has finished */
+	int64_t last_read;      /* the value its current op last read */
+	int has_read;
+	int in_txn;             /* a BEGIN has completed and no COMMIT or ROLLBACK yet */
+	int pending;            /* ... and this token of the newest op awaits the COMMIT */
+	int pending_tok;        /*     to take effect (-1: none) */
+};
+
+/* An anomaly, for the panel's log. */
+struct viz_mark {
+	int thread;
+	int op;
+	struct viz_token tok;
+	int64_t t_ns;
+};
+
+/* One strategy's panel. */
+struct viz_panel {
+	const struct demo_strategy *strategy;
+	struct viz_lane *lanes;         /* [threads] */
+
+	int64_t ops_done;               /* operations finished (committed or given up) */
+	int64_t committed;              /* effects committed: sales, redemptions */
+	int64_t counter;                /* product: what number_sold holds now */
+	int64_t lost;                   /* product: sales erased by overwrites */
+	int last_writer;                /* product: the thread that wrote counter, 0: none */
+	int64_t redemptions;            /* coupon: redemptions inserted */
+	int64_t coupons_used;           /* coupon: coupons redeemed at least once */
+	int64_t extra;                  /* coupon: redemptions beyond the first */
+	int64_t money;                  /* coupon: what the extra redemptions gave away */
+	int round;                      /* coupon: the latest round seen (0-based) */
+	struct { int op, count; } rounds[VIZ_ROUNDS];   /* coupon: redemptions per round */
+	int64_t waits, retries, fails;  /* lock waits, retries, failed statements */
+	int waiting;                    /* threads waiting for a lock right now */
+	int exited;                     /* threads finished */
+	int64_t end_ns;                 /* run clock when the last thread finished */
+
+	struct viz_mark marks[VIZ_MARKS];       /* a ring of the latest anomalies */
+	int nmarks;
+	const struct run_result *result;        /* the database's figures, once finished */
+};
+
+struct viz_model {
+	const struct run_config *cfg;
+	int coupon;                     /* the scenario runs in rounds (coupon) */
+	int npanels;
+	int nthreads;
+	struct viz_panel panels[DEMO_STRATEGIES];
+	int64_t events;                 /* events seen */
+	int64_t now_ns;                 /* run clock of the latest event */
+	int finished;                   /* run_wait() is done: results are attached */
+};
+
+/* Set up an empty model for a run with configuration CFG (which must outlive it).
+ * Returns 0, or -1 out of memory. */
+int viz_model_init(struct viz_model *m, const struct run_config *cfg);
+void viz_model_done(struct viz_model *m);
+
+/* Feed one event (an ev_fn for run_drain). */
+void viz_model_event(const struct event *e, void *model);
+
+/* The run is over and checked: attach each strategy's result (run_result(r, i)
+ * for panel I), which must outlive the model or the next viz_model_init. */
+void viz_model_finish(struct viz_model *m, const struct run_result *const *results);
+
+/* The I-th newest operation of LANE (0: the newest), or NULL. */
+const struct viz_op *viz_lane_op(const struct viz_lane *lane, int i);
+
+#endif

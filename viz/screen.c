@@ -1,0 +1,141 @@
+/*
+ * screen.c: the only file that starts and ends curses and sets up colours and
+ * glyphs; see screen.h.
+ *
+ * Colours are chosen to read on a projector with a dark or a light background:
+ * text keeps the terminal's own colours, and only the things that must jump out
+ * get a background of their own (a wait in yellow, a lost update in red).  Every
+ * style carries a non-colour attribute too, so NO_COLOR and monochrome terminals
+ * lose nothing but the colour.
+ */
+#include "screen.h"
+
+#include "viz.h"
+
+#include <langinfo.h>
+#include <stdlib.h>
+#include <string.h>
+
+static SCREEN *screen;
+static int colour;
+static attr_t attrs[VS_COUNT];
+
+static const struct viz_glyphs utf8_glyphs = {
+	.utf8 = 1, .cross = "✗", .tick = "✓", .wait = "⏳", .retry = "↻",
+	.sep = "│", .times = "×", .dot = "·",
+};
+
+static const struct viz_glyphs ascii_glyphs = {
+	.utf8 = 0, .cross = "X", .tick = "+", .wait = "~", .retry = "@",
+	.sep = "|", .times = "x", .dot = "-",
+};
+
+static const struct viz_glyphs *glyphs = &ascii_glyphs;
+
+static void set_styles(void)
+{
+	/* Without colour: what each style looks like. */
+	static const attr_t plain[VS_COUNT] = {
+		[VS_NORMAL] = A_NORMAL,
+		[VS_DIM] = A_DIM,
+		[VS_BOLD] = A_BOLD,
+		[VS_TITLE] = A_BOLD | A_REVERSE,
+		[VS_WAIT] = A_REVERSE,
+		[VS_LOST] = A_BOLD | A_REVERSE,
+		[VS_OK] = A_BOLD,
+		[VS_BAD] = A_BOLD | A_UNDERLINE,
+		[VS_KEY] = A_REVERSE,
+		[VS_NEWEST] = A_BOLD,
+	};
+	/* With colour: foreground, background (-1: the terminal's own). */
+	static const short pairs[VS_COUNT][2] = {
+		[VS_WAIT] = { COLOR_BLACK, COLOR_YELLOW },
+		[VS_LOST] = { COLOR_WHITE, COLOR_RED },
+		[VS_OK] = { COLOR_GREEN, -1 },
+		[VS_BAD] = { COLOR_RED, -1 },
+		[VS_TITLE] = { COLOR_WHITE, COLOR_BLUE },
+	};
+	const char *no_color = getenv("NO_COLOR");
+
+	colour = has_colors() && !(no_color && *no_color) && start_color() == OK;
+	if (colour && use_default_colors() != OK)
+		colour = 0;
+	for (int s = 0; s < VS_COUNT; s++) {
+		attrs[s] = plain[s];
+		if (colour && (pairs[s][0] || pairs[s][1])) {
+			init_pair((short)s, pairs[s][0], pairs[s][1]);
+			/* A background colour replaces reverse video. */
+			attrs[s] = (plain[s] & ~A_REVERSE) | COLOR_PAIR(s);
+		}
+	}
+}
+
+void viz_screen_set_utf8(int utf8)
+{
+	glyphs = utf8 ? &utf8_glyphs : &ascii_glyphs;
+}
+
+int viz_screen_open(FILE *out, FILE *in, const char *term_name)
+{
+	const char *cs = nl_langinfo(CODESET);
+
+	if (screen)
+		return 0;
+	screen = newterm(term_name, out, in);
+	if (!screen)
+		return -1;
+	set_term(screen);
+	viz_screen_set_utf8(cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8")));
+	cbreak();               /* Ctrl-C still raises SIGINT: main's signal thread takes it */
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	curs_set(0);
+	set_styles();
+	return 0;
+}
+
+void viz_screen_close(void)
+{
+	if (!screen)
+		return;
+	endwin();
+	delscreen(screen);
+	screen = NULL;
+}
+
+attr_t viz_attr(enum viz_style s)
+{
+	return s >= 0 && s < VS_COUNT ? attrs[s] : A_NORMAL;
+}
+
+int viz_screen_colour(void)
+{
+	return colour;
+}
+
+const struct viz_glyphs *viz_glyphs(void)
+{
+	return glyphs;
+}
+
+/* term.h defines a macro for every capability name: keep it last. */
+#include <term.h>
+#include <unistd.h>
+
+int viz_available(void)
+{
+	const char *term = getenv("TERM");
+	char *cup;
+	int err, can;
+
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term || !*term ||
+	    !strcmp(term, "dumb"))
+		return 0;
+	if (setupterm(term, STDOUT_FILENO, &err) != OK)
+		return 0;
+	cup = tigetstr("cup");
+	can = cup != NULL && cup != (char *)-1;
+	del_curterm(cur_term);
+	return can;
+}

@@ -1,0 +1,36 @@
+/*
+ * viz.h: the ncurses dashboard, as main.c sees it.  No curses types here: only
+ * viz/ includes curses.
+ *
+ * The dashboard runs the scenario like run_headless does, but paced so a room can
+ * follow it, with one panel per strategy side by side: each thread's steps on its
+ * own lane, the lost updates marked, live counts, and at the end the verdict from
+ * the real database.
+ */
+#ifndef RACELAB_VIZ_H
+#define RACELAB_VIZ_H
+
+#include "../core/cli.h"
+#include "../core/run.h"
+
+/* What the dashboard needs from the program around it: the signal plumbing. */
+struct viz_host {
+	void (*watch)(struct run *r);   /* the run a signal should stop (NULL: none) */
+	int (*interrupted)(void);       /* SIGINT, SIGTERM or SIGHUP has arrived */
+};
+
+#define VIZ_PACE_MS 250         /* default delay before every step: a room can follow */
+#define VIZ_PRODUCT_OPS 8       /* default -n on the dashboard: product operations */
+#define VIZ_COUPON_OPS 6        /* coupon rounds */
+
+/* stdin and stdout are terminals, and TERM names one that can position the
+ * cursor: the dashboard can run. */
+int viz_available(void);
+
+/* Run the scenario on the dashboard until the user quits; returns the exit status
+ * (the same as the text report's: 0, 1, 69, 70 or 130).  When the dashboard closes
+ * it prints the last run's text report, so the numbers stay in the scrollback.
+ * The environment variable RACELAB_PACE_MS, if set, replaces the default pace. */
+int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host *host);
+
+#endif
