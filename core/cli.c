@@ -13,7 +13,6 @@
 
 #include "sched.h"
 
-#define EX_USAGE 64
 
 const char cli_usage[] =
 "usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product or coupon)\n"

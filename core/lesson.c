@@ -18,8 +18,6 @@
 #define RACELAB_DATADIR "/usr/local/share/racelab"
 #endif
 
-#define EX_USAGE 64
-#define EX_SOFTWARE 70
 #define MAX_LESSONS 100
 
 struct entry {

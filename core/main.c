@@ -24,12 +24,6 @@
 #include "trace.h"
 #include "../viz/viz.h"
 
-#define EX_ANOMALY 1
-#define EX_USAGE 64
-#define EX_UNAVAILABLE 69
-#define EX_SOFTWARE 70
-#define EX_INTERRUPTED 130
-
 static pthread_mutex_t current_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct run *current;             /* the run a signal should stop */
 static _Atomic int interrupted;

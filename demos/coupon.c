@@ -235,6 +235,7 @@ const struct demo demo_coupon = {
 	/* The request does some work between checking the coupon and redeeming it;
 	 * without it the first thread often finishes before the others are scheduled. */
 	.default_think_ms = 1,
+	.anomaly_cost = DISCOUNT,
 	.strategies = {
 		{ "naive", 0, "SELECT redeemed; if 0: INSERT redemption; UPDATE redeemed = 1",
 		  "if not coupon.redeemed: redeem(); coupon.redeemed = True; coupon.save()",

@@ -39,6 +39,7 @@ struct demo {
 	int rounds;                     /* every thread starts each operation at a barrier */
 	int default_ops;                /* -n when not given: a run of a moment */
 	int default_think_ms;           /* --think when not given */
+	int anomaly_cost;               /* money one anomaly gives away (coupon: its discount) */
 	struct demo_strategy strategies[DEMO_STRATEGIES];
 
 	/* Create the schema and the starting rows for OPS operations. */

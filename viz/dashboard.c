@@ -24,11 +24,6 @@
 #include "model.h"
 #include "screen.h"
 
-/* Exit statuses, as main.c's (DESIGN.md, "Command line"). */
-#define EX_UNAVAILABLE 69
-#define EX_SOFTWARE 70
-#define EX_INTERRUPTED 130
-
 #define FRAME_MS 100            /* at most ten frames a second */
 #define BUSY_MS 2               /* events are flowing: drain again soon */
 #define IDLE_MS 20              /* nothing came: still drain well before a ring fills */

@@ -246,6 +246,7 @@ static int wrap(const char *s, int w, char out[][WRAP_LEN], int maxl)
 struct form {
 	int letters;
 	int long_marks;
+	int cost;               /* money an extra redemption gives away */
 };
 
 /* A finished wait shorter than this was never seen waiting: no note. */
@@ -345,9 +346,9 @@ static void render_token(struct line *l, const struct viz_token *t, struct form 
 		add(l, VS_LOST, " %s", g->cross);
 	if (t->nth > 1 && f.long_marks)
 		add(l, VS_LOST, " %s %d%s use -$%d", g->cross, t->nth, ordinal(t->nth),
-		    VIZ_COUPON_DISCOUNT);
+		    f.cost);
 	else if (t->nth > 1)
-		add(l, VS_LOST, " %s$%d", g->cross, VIZ_COUPON_DISCOUNT);
+		add(l, VS_LOST, " %s$%d", g->cross, f.cost);
 }
 
 static void render_op(struct line *l, const struct viz_op *o, struct form f,
@@ -377,7 +378,7 @@ void viz_draw_lane(WINDOW *w, int y, int x, int width, const struct viz_model *m
 	static struct line ops[VIZ_OPS_KEPT];   /* the UI thread's scratch space */
 	const struct viz_lane *lane = &m->panels[panel].lanes[thread - 1];
 	const struct viz_op *o;
-	struct form f = { .letters = use_letters(width) };
+	struct form f = { .letters = use_letters(width), .cost = m->cost };
 	char sep[16];
 	int used, avail, n = 0, total = 0, sepw;
 
@@ -694,7 +695,7 @@ static void draw_log(WINDOW *w, int y, int x, int width, int rows,
 
 		if (m->coupon)  /* coupon codes as demos/coupon.c issues them */
 			putf(w, y + i, x, width, VS_NORMAL, "T%d redeemed C%04d again: -$%d",
-			     mk->thread, mk->op + 1, VIZ_COUPON_DISCOUNT);
+			     mk->thread, mk->op + 1, m->cost);
 		else
 			putf(w, y + i, x, width, VS_NORMAL, "T%d wrote %lld over T%d's %lld: %lld lost",
 			     mk->thread, (long long)mk->tok.arg, mk->tok.victim,

@@ -25,6 +25,7 @@ int viz_model_init(struct viz_model *m, const struct run_config *cfg)
 	memset(m, 0, sizeof *m);
 	m->cfg = cfg;
 	m->coupon = cfg->demo->rounds;
+	m->cost = cfg->demo->anomaly_cost;
 	m->npanels = cfg->nstrategies;
 	m->nthreads = cfg->threads;
 	for (int i = 0; i < m->npanels; i++) {
@@ -152,7 +153,8 @@ static void product_write(struct viz_panel *p, struct viz_lane *lane, struct viz
 }
 
 /* A redemption (coupon): its rank among this coupon's redemptions. */
-static void coupon_redeem(struct viz_panel *p, struct viz_token *t, const struct event *e)
+static void coupon_redeem(struct viz_panel *p, struct viz_token *t, const struct event *e,
+                          int cost)
 {
 	int slot = -1;
 
@@ -170,7 +172,7 @@ static void coupon_redeem(struct viz_panel *p, struct viz_token *t, const struct
 		p->coupons_used++;
 	} else {
 		p->extra++;
-		p->money += VIZ_COUPON_DISCOUNT;
+		p->money += cost;
 		add_mark(p, e, t);
 	}
 }
@@ -186,7 +188,7 @@ static void take_effect(struct viz_model *m, struct viz_panel *p, struct viz_lan
 		p->counter += changes;          /* atomic: the database added one */
 		p->last_writer = e->thread;
 	} else if (m->coupon && t->step && !strcmp(t->step, "redeem") && changes > 0) {
-		coupon_redeem(p, t, e);
+		coupon_redeem(p, t, e, m->cost);
 	}
 }
 

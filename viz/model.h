@@ -20,7 +20,6 @@
 #define VIZ_TOKENS 12           /* steps remembered per operation */
 #define VIZ_MARKS 16            /* anomalies remembered per panel, for its log */
 #define VIZ_ROUNDS 8            /* coupon rounds tracked at once (one is ever live) */
-#define VIZ_COUPON_DISCOUNT 25  /* what one coupon is worth: demos/coupon.c DISCOUNT */
 
 enum viz_tok_kind {
 	TOK_STEP,               /* a step that ran SQL */
@@ -115,6 +114,7 @@ struct viz_panel {
 struct viz_model {
 	const struct run_config *cfg;
 	int coupon;                     /* the scenario runs in rounds (coupon) */
+	int cost;                       /* money one extra redemption gives away */
 	int npanels;
 	int nthreads;
 	struct viz_panel panels[DEMO_STRATEGIES];

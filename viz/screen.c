@@ -13,6 +13,7 @@
 #include "viz.h"
 
 #include <langinfo.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,8 +76,20 @@ void viz_screen_set_utf8(int utf8)
 	glyphs = utf8 ? &utf8_glyphs : &ascii_glyphs;
 }
 
+/* The fatal path: an assertion, abort() or a crash must not leave the learner's
+ * terminal in raw mode with the cursor hidden.  endwin() is not async-signal-safe,
+ * but the process is dying anyway; then the signal does what it would have done. */
+static void fatal_signal(int sig)
+{
+	if (screen)
+		endwin();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int viz_screen_open(FILE *out, FILE *in, const char *term_name)
 {
+	static const int fatal[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
 	const char *cs = nl_langinfo(CODESET);
 
 	if (screen)
@@ -92,6 +105,8 @@ int viz_screen_open(FILE *out, FILE *in, const char *term_name)
 	keypad(stdscr, TRUE);
 	curs_set(0);
 	set_styles();
+	for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++)
+		signal(fatal[i], fatal_signal);
 	return 0;
 }
 
