@@ -38,7 +38,9 @@ void report_text(FILE *f, const struct report *r)
 
 	fprintf(f, "racelab %s: %s: %s\n", RACELAB_VERSION, cfg->demo->name, cfg->demo->title);
 	fprintf(f, "backend %s, %d threads x %d %s per strategy, think %d ms, seed %llu\n",
-	        cfg->db->name, cfg->threads, cfg->ops, coupon ? "rounds" : "operations",
+	        cfg->db->name, cfg->threads, cfg->ops,
+	        coupon ? (cfg->ops == 1 ? "round" : "rounds")
+	               : (cfg->ops == 1 ? "operation" : "operations"),
 	        cfg->think_ms, (unsigned long long)cfg->seed);
 	if (r->schedule)
 		fprintf(f, "schedule: %s\n", r->schedule);

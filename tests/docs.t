@@ -74,11 +74,11 @@ sub split_comment {
 # ---- the commands the docs show ----------------------------------------------
 
 # Not a command but a synopsis, a placeholder or racelab's own output: "racelab
-# 0.1.0: product: ...", "racelab [product|coupon] [-b ...]", "racelab lesson N".
+# 0.1.0: product: ...", the dashboard's "racelab product: ...", "racelab [product|coupon] [-b ...]", "racelab lesson N".
 sub not_a_command {
     my ($cmd) = @_;
     (my $bare = $cmd) =~ s/"[^"]*"|'[^']*'//g;             # quoted values are fine
-    return $bare =~ /^racelab \d+\.\d+/ || $bare =~ /[\[\]|…]|\.\.\./
+    return $bare =~ /^racelab \S+:/ || $bare =~ /[\[\]|…]|\.\.\./
         || $bare =~ /\b(?:N|SCENARIO|OPTIONS|CONNINFO|DIR|WHERE|MS|LIST|SPEC|THREADS|OPS)\b/;
 }
 
