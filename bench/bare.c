@@ -211,6 +211,12 @@ static void *pg_worker(void *arg)
 	return NULL;
 }
 
+static void quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 static void pg_setup(int drop)
 {
 	const char *keys[] = { "dbname", NULL };
@@ -221,6 +227,7 @@ static void pg_setup(int drop)
 
 	if (PQstatus(c) != CONNECTION_OK)
 		die("connect", PQerrorMessage(c));
+	PQsetNoticeProcessor(c, quiet, NULL);   /* "drop cascades to table …" */
 	if (drop)
 		snprintf(sql, sizeof sql, "DROP SCHEMA %s CASCADE", schema);
 	else

@@ -58,7 +58,7 @@ if [ -n "${RACELAB_TEST_PG:-}" ]; then
 			-j "$THREADS" -t "${BENCH_PG_OPS:-2000}" "$RACELAB_TEST_PG" 2>/dev/null |
 			awk '/^tps/ {print $3}' >>"$tmp/pgb"
 	done
-	psql -qX "$RACELAB_TEST_PG" -c "DROP SCHEMA $schema CASCADE"
+	psql -qX "$RACELAB_TEST_PG" -c "SET client_min_messages TO warning; DROP SCHEMA $schema CASCADE"
 	pgb=$(median <"$tmp/pgb")
 	: >"$tmp/rl"
 	for ((i = 0; i < REPEAT; i++)); do

@@ -434,14 +434,12 @@ static enum wait_end wait_ready(db_conn *c, int report, int *cancelled)
 	int sock = PQsocket(c->pg);
 	int64_t now = now_ns(), next = now + FIRST_WAIT_NS, stop_at = 0, cancel_at = 0;
 
-	for (;;) {
+	/* Ask libpq first and the socket only when libpq needs more: the answer to a
+	 * short statement usually arrives in one packet, so one poll and one read. */
+	while (PQisBusy(c->pg)) {
 		struct pollfd p = { .fd = sock, .events = POLLIN };
 		int ms;
 
-		if (!PQconsumeInput(c->pg))
-			return WAIT_LOST;
-		if (!PQisBusy(c->pg))
-			return WAIT_READY;
 		now = now_ns();
 		if (report && now >= next) {
 			next = now + NEXT_WAIT_NS;
@@ -460,7 +458,10 @@ static enum wait_end wait_ready(db_conn *c, int report, int *cancelled)
 		ms = report ? (int)((next - now + 999999) / 1000000) : -1;
 		if (poll(&p, 1, ms) < 0 && errno != EINTR)
 			return WAIT_LOST;
+		if (p.revents && !PQconsumeInput(c->pg))
+			return WAIT_LOST;
 	}
+	return WAIT_READY;
 }
 
 /* How a failed statement ended, from its SQLSTATE and the connection's state. */
