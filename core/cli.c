@@ -13,6 +13,7 @@
 
 #include "sched.h"
 
+#define STEP_MAX_THREADS 9      /* step mode's keys 1 to 9 name the threads */
 
 const char cli_usage[] =
 "usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product or coupon)\n"
@@ -44,6 +45,11 @@ const char cli_usage[] =
 "                        steps in thread order; one operation per thread (-n is\n"
 "                        ignored), threads up to the highest tN unless -t says;\n"
 "                        or 'random': the seed picks every step, -t and -n apply\n"
+"      --step            step mode: you are the scheduler.  The dashboard pauses\n"
+"                        before every step; keys 1-9 move that thread one step,\n"
+"                        n the next step (of --schedule, else in thread order),\n"
+"                        u undoes the last.  One strategy (default naive), -t 1-9\n"
+"                        (default 2), -n default 1; needs a terminal\n"
 "      --no-ui           plain text report (the default when not on a terminal)\n"
 "      --json            the JSON report on stdout\n"
 "      --trace           print every step as it happens\n"
@@ -126,6 +132,40 @@ static int parse_strategies(const char *list, struct cli *c, char *err, size_t n
 	return 0;
 }
 
+/* --step once the scenario is known: one strategy, naive unless -s says (the
+ * challenge racelab --step alone should offer); two threads and one operation
+ * each unless -t and -n say; no think time, as for a schedule.  Threads beyond
+ * 9 would have no key. */
+static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
+{
+	if (c->nstrategies != 1 && strategies_given) {
+		snprintf(err, n, "--step runs exactly one strategy, not %d: choose it with"
+		         " -s naive, -s atomic or -s locked", c->nstrategies);
+		return EX_USAGE;
+	}
+	if (!strategies_given) {
+		c->strategies[0] = demo_strategy_index(c->demo, "naive");
+		c->nstrategies = 1;
+	}
+	if (c->threads_given && c->threads > STEP_MAX_THREADS) {
+		snprintf(err, n, "--step moves threads with the keys 1 to %d: -t %d is too many"
+		         " (allowed 1 to %d with --step)", STEP_MAX_THREADS, c->threads,
+		         STEP_MAX_THREADS);
+		return EX_USAGE;
+	}
+	if (c->think_ms > 0) {
+		snprintf(err, n, "--think %d has no place in step mode: you decide the"
+		         " interleaving (leave --think out)", c->think_ms);
+		return EX_USAGE;
+	}
+	c->think_ms = 0;
+	if (!c->threads_given)
+		c->threads = 2;
+	if (!c->ops)
+		c->ops = 1;
+	return 0;
+}
+
 /* --schedule (DESIGN.md, "Schedules") once the scenario is known: one strategy,
  * no think time (the schedule alone decides the interleaving); a listed schedule
  * has one operation per thread and, unless -t says otherwise, as many threads as
@@ -151,7 +191,8 @@ static int check_schedule(struct cli *c, char *err, size_t n)
 	                c->threads_given, &spec, err, n) != 0)
 		return EX_USAGE;
 	if (!spec.random) {
-		if (!c->threads_given)
+		/* Step mode keeps its two threads for a schedule that names one. */
+		if (!c->threads_given && !(c->step && c->threads > spec.threads))
 			c->threads = spec.threads;
 		c->ops = 1;
 	}
@@ -162,7 +203,7 @@ static int check_schedule(struct cli *c, char *err, size_t n)
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 {
 	long long v;
-	int opt;
+	int opt, strategies_given = 0, rc;
 
 	memset(c, 0, sizeof *c);
 	c->action = ACT_RUN;
@@ -195,6 +236,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		case 's':
 			if (parse_strategies(optarg, c, err, n))
 				return EX_USAGE;
+			strategies_given = 1;
 			break;
 		case 't':
 			if (parse_num(optarg, 1, 64, &v)) {
@@ -233,8 +275,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			c->schedule = optarg;
 			break;
 		case OPT_STEP:
-			snprintf(err, n, "--step is not available yet in this version of racelab");
-			return EX_USAGE;
+			c->step = 1;
+			break;
 		case OPT_NO_UI:
 			if (c->output != OUT_JSON)
 				c->output = OUT_TEXT;
@@ -293,7 +335,22 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		snprintf(err, n, "unexpected argument '%s' (see racelab --help)", argv[optind]);
 		return EX_USAGE;
 	}
-	if (c->action == ACT_RUN && c->schedule)
-		return check_schedule(c, err, n);
+	/* --trace is fine: step mode prints its trace when the dashboard closes. */
+	if (c->step && c->output != OUT_AUTO) {
+		snprintf(err, n, "--step opens the dashboard, so it cannot go with %s (for a"
+		         " text trace of one interleaving, use --schedule)",
+		         c->output == OUT_JSON ? "--json" : "--no-ui");
+		return EX_USAGE;
+	}
+	if (c->action == ACT_RUN && c->step && (rc = check_step(c, strategies_given, err, n)))
+		return rc;
+	if (c->action == ACT_RUN && c->schedule && (rc = check_schedule(c, err, n)))
+		return rc;
+	if (c->action == ACT_RUN && c->step && c->threads > STEP_MAX_THREADS) {
+		snprintf(err, n, "--step moves threads with the keys 1 to %d: this schedule"
+		         " names t%d (with --step, threads are t1 to t%d)", STEP_MAX_THREADS,
+		         c->threads, STEP_MAX_THREADS);
+		return EX_USAGE;
+	}
 	return 0;
 }

@@ -51,6 +51,7 @@ struct cli {
 	enum cli_output output;
 	int trace;
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
+	int step;                       /* --step: the dashboard in step mode */
 	int lesson;                     /* ACT_LESSON: the lesson's number */
 	int nopts;                      /* argv[1..nopts] were options (getopt moves the
 	                                   words to the end), for lesson_argv */

@@ -31,6 +31,8 @@ enum ev_kind {
 	EV_ABORT,       /* the operation gave up (error or stop) */
 	EV_EXIT,        /* the thread finished its work */
 	EV_DEADLOCK,    /* scheduled runs: every remaining step waits; text lists them */
+	EV_READY,       /* step mode: at the gate, waiting for its turn to take step
+	                   STEP with SQL and args (its SQL is known before it runs) */
 };
 
 #define EV_ARGS 3

@@ -13,6 +13,11 @@
  * whenever a thread comes to rest.  Free runs have none, and their gate takes no
  * lock at all.
  *
+ * Step mode (cfg.step, the dashboard's --step) is a scheduled run whose
+ * scheduler waits for a person: each worker announces at the gate the step it
+ * will take and its SQL (EV_READY), and run_step() lets one go.  The UI thread
+ * that calls it never runs SQL; the workers do, as always.
+ *
  * Stopping: run_stop() raises one flag.  Every place a worker can block looks at
  * it: the gate, the barriers, think time, and the backend's lock wait (through the
  * on_wait callback), so a stop takes effect within one statement.
@@ -171,6 +176,15 @@ static void barrier_wake(struct barrier *b)
 
 /* ---- events -------------------------------------------------------------- */
 
+/* Copy SRC into DST[N], cut short if need be: cheaper than snprintf on the hot path. */
+static void copy_text(char *dst, size_t n, const char *src)
+{
+	size_t len = src ? strnlen(src, n - 1) : 0;
+
+	memcpy(dst, src ? src : "", len);
+	dst[len] = '\0';
+}
+
 static void emit(struct worker *w, enum ev_kind kind, const char *step, const char *sql,
                  const db_value *args, int nargs, const char *text)
 {
@@ -187,13 +201,13 @@ static void emit(struct worker *w, enum ev_kind kind, const char *step, const ch
 	for (int i = 0; i < e.nargs; i++) {
 		e.args[i].type = args[i].type;
 		e.args[i].i = args[i].i;
-		snprintf(e.args[i].s, sizeof e.args[i].s, "%s",
-		         args[i].type == DB_TEXT ? args[i].s : "");
+		copy_text(e.args[i].s, sizeof e.args[i].s,
+		          args[i].type == DB_TEXT ? args[i].s : NULL);
 	}
 	e.has_value = 0;
 	e.value = 0;
 	e.changes = 0;
-	snprintf(e.text, sizeof e.text, "%s", text ? text : "");
+	copy_text(e.text, sizeof e.text, text);
 	ev_emit(&w->run->events, w->ring, &e);
 }
 
@@ -263,14 +277,18 @@ static int step_index(const struct worker *w, const char *step)
 }
 
 /* Every step passes here before it runs.  Free runs go straight through; the
- * dashboard paces and pauses them; a scheduled run waits for its turn first. */
-static enum step_rc gate_pass(struct worker *w, const char *step)
+ * dashboard paces and pauses them; a scheduled run waits for its turn first,
+ * and in step mode says what it waits to do. */
+static enum step_rc gate_pass(struct worker *w, const char *step, const char *sql,
+                              const db_value *args, int nargs)
 {
 	struct run *r = w->run;
 	int pace;
 
 	if (atomic_load(&r->stopping))
 		return STEP_STOP;
+	if (r->cfg.step)
+		emit(w, EV_READY, step, sql, args, nargs, NULL);
 	if (r->sched && sched_gate(r->sched, w->thread, step_index(w, step)) != 0)
 		return STEP_STOP;
 	if (atomic_load(&r->paused)) {
@@ -357,7 +375,7 @@ enum step_rc step_sql(struct worker *w, const char *step, const char *sql,
                       const db_value *args, int nargs, db_result *res)
 {
 	db_result dummy;
-	enum step_rc rc = gate_pass(w, step);
+	enum step_rc rc = gate_pass(w, step, sql, args, nargs);
 
 	if (rc != STEP_OK)
 		return rc;
@@ -383,12 +401,14 @@ enum step_rc step_commit(struct worker *w)
 }
 
 /* A skipped step takes its turn in a schedule, so that the trace shows it where
- * the schedule put it ("step t2.redeem: skipped"); free runs do not pace it. */
+ * the schedule put it ("step t2.redeem: skipped"); free runs do not pace it, and
+ * step mode does not make a person press a key for a step that runs nothing. */
 void step_skip(struct worker *w, const char *step)
 {
 	struct run *r = w->run;
 
-	if (r->sched && sched_gate(r->sched, w->thread, step_index(w, step)) != 0)
+	if (r->sched && !r->cfg.step &&
+	    sched_gate(r->sched, w->thread, step_index(w, step)) != 0)
 		return;         /* stopping: the next step_*() says so */
 	emit(w, EV_SKIP, step, NULL, NULL, 0, NULL);
 }
@@ -517,28 +537,33 @@ static void hook_deadlock(void *arg, int self, const char *text)
 	emit(sched_worker(arg, self), EV_DEADLOCK, NULL, NULL, NULL, 0, text);
 }
 
-/* Set up the scheduler for cfg->schedule. */
+/* Set up the scheduler for cfg->schedule and step mode (without a schedule:
+ * thread order). */
 static int sched_setup(struct run *r, char *err)
 {
 	const struct demo_strategy *s = r->lanes[0].strategy;
 	struct sched_hooks hooks = { r, hook_waiting, NULL, hook_deadlock };
-	struct sched_spec spec;
+	struct sched_spec spec = { 0 };
 
 	if (r->cfg.nstrategies != 1) {
 		snprintf(err, DB_ERRLEN, "a schedule runs exactly one strategy");
 		return -1;
 	}
-	if (sched_parse(r->cfg.schedule, s->name, s->steps, r->cfg.threads, 1, &spec, err,
-	                DB_ERRLEN) != 0)
+	if (r->cfg.schedule && sched_parse(r->cfg.schedule, s->name, s->steps, r->cfg.threads,
+	                                   1, &spec, err, DB_ERRLEN) != 0)
 		return -1;
 	if (r->db->blocked)
 		hooks.blocked = hook_blocked;
 	r->sched = sched_new(&spec, s->steps, r->cfg.threads, r->cfg.seed, &hooks);
 	sched_spec_done(&spec);
-	if (!r->sched) {
+	if (!r->sched || (r->cfg.step &&
+	                  sched_set_replay(r->sched, r->cfg.replay, r->cfg.nreplay) != 0)) {
 		snprintf(err, DB_ERRLEN, "out of memory");
 		return -1;
 	}
+	sched_set_manual(r->sched, r->cfg.step);
+	r->cfg.replay = NULL;           /* the scheduler has its own copy */
+	r->cfg.nreplay = 0;
 	r->start.sched = r->sched;
 	r->lanes[0].round.sched = r->sched;
 	return 0;
@@ -577,7 +602,7 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 		snprintf(err, DB_ERRLEN, "out of memory");
 		goto fail;
 	}
-	if (cfg->schedule && sched_setup(r, err) != 0)
+	if ((cfg->schedule || cfg->step) && sched_setup(r, err) != 0)
 		goto fail;
 
 	*status = RUN_UNAVAILABLE;
@@ -684,6 +709,30 @@ void run_set_paused(struct run *r, int paused)
 {
 	atomic_store(&r->paused, paused);
 	gate_changed(r);
+}
+
+enum sched_grant run_step(struct run *r, int thread, int *granted)
+{
+	*granted = 0;
+	if (!r->sched || !r->cfg.step)
+		return SCHED_STOPPED;
+	return sched_grant(r->sched, thread, granted);
+}
+
+void run_set_step(struct run *r, int on)
+{
+	if (r->sched && r->cfg.step)
+		sched_set_manual(r->sched, on);
+}
+
+int run_step_awaiting(struct run *r)
+{
+	return r->sched && r->cfg.step && sched_awaiting(r->sched);
+}
+
+int run_replaying(struct run *r)
+{
+	return r->sched && r->cfg.step && sched_replay_left(r->sched) > 0;
 }
 
 static void collect(struct run *r, struct lane *l)

@@ -21,6 +21,7 @@
 #include "../demos/demo.h"
 #include "db.h"
 #include "events.h"
+#include "sched.h"
 
 #define RUN_MAX_THREADS 64
 
@@ -35,10 +36,14 @@ struct run_config {
 	int think_ms;                   /* think time between a read and its write */
 	uint64_t seed;
 	int pace_ms;                    /* delay before every step; 0 is full speed */
-	int paused;                     /* start paused (the dashboard's step mode) */
+	int paused;                     /* start paused */
 	const char *schedule;           /* --schedule: "random" or tokens; NULL: a free
 	                                   run.  Needs one strategy; a listed schedule
 	                                   wants ops = 1 and think_ms = 0 (sched.h) */
+	int step;                       /* step mode (--step): a scheduled run whose next
+	                                   step run_step() grants; one strategy */
+	const int *replay;              /* step mode: grants to take first (an undo), */
+	int nreplay;                    /* as run_step's THREAD arguments; copied */
 };
 
 struct run_result {
@@ -92,6 +97,17 @@ const char *run_site_name(struct run *r);
 /* Live controls for the dashboard. */
 void run_set_pace(struct run *r, int ms);
 void run_set_paused(struct run *r, int paused);
+
+/* Step mode (cfg.step).  Every worker that reaches the gate emits EV_READY with
+ * the step it will take and its SQL, then waits for its turn; a skipped step
+ * does not wait.  run_step lets THREAD (1-based; 0: the schedule's next step, or
+ * thread order) take one step, when nothing else is moving (else SCHED_BUSY:
+ * ask again); safe from any thread.  run_set_step turns the waiting off (the
+ * run goes on by itself, in the schedule's order) and on again. */
+enum sched_grant run_step(struct run *r, int thread, int *granted);
+void run_set_step(struct run *r, int on);
+int run_step_awaiting(struct run *r);   /* waiting for run_step */
+int run_replaying(struct run *r);       /* replayed grants are still being taken */
 
 void run_free(struct run *r);
 

@@ -21,6 +21,10 @@
  * thread either completes its step and comes back READY, or waits again.  Only
  * then does the policy pick a READY thread (the list, or the seed).  When nothing
  * is READY and something waits, every remaining step waits: a deadlock.
+ *
+ * Step mode puts a person in the policy's place: decide() takes the replayed
+ * grants first, then, instead of picking, marks the scheduler as awaiting and
+ * returns; sched_grant() (from the UI thread) does the pick it was told to.
  */
 #include "sched.h"
 
@@ -64,6 +68,12 @@ struct sched {
 	int64_t deadlock_ns;
 	int stopping;
 	struct sched_hooks hooks;
+
+	int manual;             /* step mode: a person grants each next step */
+	int awaiting;           /* manual: at rest, a thread READY, no grant yet */
+	int *replay;            /* grants to take first (undo), as sched_grant's */
+	int nreplay;
+	int replay_pos;
 };
 
 static int64_t now_ns(void)
@@ -242,6 +252,7 @@ void sched_free(struct sched *s)
 	pthread_mutex_destroy(&s->mu);
 	free(s->t);
 	free(s->spec.tokens);
+	free(s->replay);
 	free(s);
 }
 
@@ -321,6 +332,43 @@ static int pick_random(struct sched *s)
 	return 0;
 }
 
+static int pick(struct sched *s)
+{
+	return s->spec.random ? pick_random(s) : pick_listed(s);
+}
+
+static int any_ready(const struct sched *s)
+{
+	for (int i = 1; i <= s->nthreads; i++)
+		if (s->t[i].state == READY)
+			return 1;
+	return 0;
+}
+
+static void grant(struct sched *s, int next)
+{
+	s->awaiting = 0;
+	s->t[next].granted = 1;
+	wake(s, next);
+}
+
+/* Step mode: the next replayed grant, if it can be taken; 0 if none is left. */
+static int pick_replayed(struct sched *s)
+{
+	while (s->replay_pos < s->nreplay) {
+		int k = s->replay[s->replay_pos++];
+
+		if (!k)
+			return pick(s);
+		if (k <= s->nthreads && s->t[k].state == READY)
+			return k;
+		/* Cannot happen: the same grants give the same states.  Should it,
+		 * the person takes over from here. */
+		s->replay_pos = s->nreplay;
+	}
+	return 0;
+}
+
 /* Every remaining step waits.  Report it, and pick the victim: the thread that
  * began to wait last closed the circle. */
 static void declare_deadlock(struct sched *s, int self)
@@ -388,10 +436,16 @@ static void decide(struct sched *s, int self)
 		}
 	}
 	s->deadlock = 0;
-	next = s->spec.random ? pick_random(s) : pick_listed(s);
+	if (s->manual && any_ready(s)) {
+		if (!(next = pick_replayed(s))) {
+			s->awaiting = 1;        /* sched_grant goes on from here */
+			return;
+		}
+	} else {
+		next = pick(s);
+	}
 	if (next) {
-		s->t[next].granted = 1;
-		wake(s, next);
+		grant(s, next);
 		return;
 	}
 	for (int i = 1; i <= s->nthreads; i++)
@@ -535,7 +589,104 @@ void sched_stop(struct sched *s)
 {
 	lock(s);
 	s->stopping = 1;
+	s->awaiting = 0;
 	for (int i = 1; i <= s->nthreads; i++)
 		wake(s, i);
 	unlock(s);
+}
+
+/* ---- step mode ----------------------------------------------------------- */
+
+void sched_set_manual(struct sched *s, int on)
+{
+	lock(s);
+	s->manual = on;
+	if (!on && s->awaiting && !s->stopping) {
+		int next = pick(s);
+
+		if (next)
+			grant(s, next);
+	}
+	unlock(s);
+}
+
+int sched_set_replay(struct sched *s, const int *grants, int n)
+{
+	int *copy = NULL;
+
+	if (n > 0) {
+		if (!(copy = malloc((size_t)n * sizeof *copy)))
+			return -1;
+		memcpy(copy, grants, (size_t)n * sizeof *copy);
+	}
+	lock(s);
+	free(s->replay);
+	s->replay = copy;
+	s->nreplay = n > 0 ? n : 0;
+	s->replay_pos = 0;
+	unlock(s);
+	return 0;
+}
+
+enum sched_grant sched_grant(struct sched *s, int thread, int *granted)
+{
+	enum sched_grant rc = SCHED_BUSY;
+	int next = 0;
+
+	*granted = 0;
+	lock(s);
+	if (s->stopping) {
+		rc = SCHED_STOPPED;
+	} else if (thread < 0 || thread > s->nthreads) {
+		rc = SCHED_NO_THREAD;
+	} else if (!s->awaiting) {
+		rc = SCHED_BUSY;
+	} else if (thread == 0) {
+		next = pick(s);
+	} else {
+		switch (s->t[thread].state) {
+		case READY:
+			next = thread;
+			break;
+		case BLOCKED:
+			rc = SCHED_WAITING;
+			break;
+		case DONE:
+			rc = SCHED_FINISHED;
+			break;
+		case PARKED:
+			rc = SCHED_AT_BARRIER;
+			break;
+		default:
+			rc = SCHED_BUSY;
+			break;
+		}
+	}
+	if (next) {
+		grant(s, next);
+		*granted = next;
+		rc = SCHED_GRANTED;
+	}
+	unlock(s);
+	return rc;
+}
+
+int sched_awaiting(struct sched *s)
+{
+	int rc;
+
+	lock(s);
+	rc = s->awaiting;
+	unlock(s);
+	return rc;
+}
+
+int sched_replay_left(struct sched *s)
+{
+	int rc;
+
+	lock(s);
+	rc = s->nreplay - s->replay_pos;
+	unlock(s);
+	return rc;
 }

@@ -17,6 +17,15 @@
  * asking the server (pg_blocking_pids).  When every remaining step waits, that is
  * a deadlock: the scheduler reports it and lets the database break it.
  *
+ * Step mode (the dashboard's --step, "you are the scheduler") is a manual policy:
+ * once everything has come to rest, the scheduler waits for sched_grant() to
+ * name the thread that goes next (or to ask for the policy's own pick: the
+ * listed schedule, then thread order; or the seed).  Probes of waiting threads
+ * and deadlocks are still handled without asking.  An undo replays: a new run's
+ * scheduler is given the grants of the old one, minus the last, and takes them
+ * by itself before it waits for the next — the same grants in the same order
+ * give the same trace, so the replay ends in the same state.
+ *
  * One limit is PostgreSQL's own: when two or more sessions wait for the same row
  * and its holder updates it, the server wakes them all to race for the new row
  * version (EvalPlanQual) before any client hears of it, so which waiter goes
@@ -102,6 +111,38 @@ void sched_exit(struct sched *s, int thread);
 
 /* Wake every thread: the run is stopping. */
 void sched_stop(struct sched *s);
+
+/* ---- step mode --------------------------------------------------------------- */
+
+/* Manual (ON) or automatic (0) choice of the next step.  Turning it off while
+ * the scheduler waits for a grant lets the policy pick at once. */
+void sched_set_manual(struct sched *s, int on);
+
+/* Before the threads start: take these N grants (as sched_grant's THREAD
+ * arguments) by themselves first.  Copied.  Returns 0, or -1 out of memory. */
+int sched_set_replay(struct sched *s, const int *grants, int n);
+
+/* What sched_grant did. */
+enum sched_grant {
+	SCHED_GRANTED = 0,      /* the thread takes its next step */
+	SCHED_BUSY,             /* something is still moving (or replaying): ask again */
+	SCHED_WAITING,          /* that thread waits for a lock */
+	SCHED_FINISHED,         /* that thread has finished its work */
+	SCHED_AT_BARRIER,       /* that thread waits for the others at a barrier */
+	SCHED_NO_THREAD,        /* there is no such thread */
+	SCHED_STOPPED,          /* the run is stopping */
+};
+
+/* Manual mode: let THREAD (1-based) take its next step; THREAD 0 lets the policy
+ * pick (the listed schedule's next token, else thread order; or the seed).  Only
+ * while the scheduler waits for a grant; *GRANTED gets the thread that goes.
+ * Safe from any thread (the dashboard's UI thread calls it). */
+enum sched_grant sched_grant(struct sched *s, int thread, int *granted);
+
+/* Manual mode waits for a grant: everything is at rest, a thread is ready. */
+int sched_awaiting(struct sched *s);
+/* Replayed grants not yet taken. */
+int sched_replay_left(struct sched *s);
 
 /* splitmix64: a tiny, portable generator, so a seed means the same on every
  * machine and C library (rand() does not). */

@@ -13,6 +13,11 @@
  *
  * For coupons, every redemption of a coupon after its first is extra, and costs
  * the coupon's discount.
+ *
+ * Who waits for whom, in step mode, is read off the lanes too: a waiting thread
+ * waits for the one that took the lock and has not committed — on SQLite the
+ * thread inside BEGIN IMMEDIATE … COMMIT (the whole database's write lock), on
+ * PostgreSQL the one whose SELECT … FOR UPDATE got the row.
  */
 #include "model.h"
 
@@ -26,6 +31,8 @@ int viz_model_init(struct viz_model *m, const struct run_config *cfg)
 	m->cfg = cfg;
 	m->coupon = cfg->demo->rounds;
 	m->cost = cfg->demo->anomaly_cost;
+	m->step = cfg->step;
+	m->row_locks = cfg->db && cfg->db->row_locks;
 	m->npanels = cfg->nstrategies;
 	m->nthreads = cfg->threads;
 	for (int i = 0; i < m->npanels; i++) {
@@ -80,7 +87,7 @@ static struct viz_op *op_for(struct viz_lane *lane, const struct event *e)
 	if (!o || o->done || o->op != e->op) {
 		o = open_op(lane, e->op);
 		lane->has_read = 0;
-		lane->in_txn = lane->pending = 0;
+		lane->in_txn = lane->pending = lane->holds_lock = 0;
 	}
 	return o;
 }
@@ -209,13 +216,16 @@ static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane 
 	if (t->step && !strcmp(t->step, "begin")) {
 		lane->in_txn = 1;
 		lane->pending = 0;
+		lane->holds_lock = !m->row_locks;       /* BEGIN IMMEDIATE */
 	} else if (t->step && !strcmp(t->step, "commit")) {
 		/* Inside a transaction, others see the write only now. */
 		if (lane->pending && lane->pending_tok < o->ntok)
 			take_effect(m, p, lane, &o->tok[lane->pending_tok], e, 1);
-		lane->in_txn = lane->pending = 0;
+		lane->in_txn = lane->pending = lane->holds_lock = 0;
 	} else if (t->step && !strcmp(t->step, "rollback")) {
-		lane->in_txn = lane->pending = 0;
+		lane->in_txn = lane->pending = lane->holds_lock = 0;
+	} else if (t->step && !strcmp(t->step, "lock") && lane->in_txn && m->row_locks) {
+		lane->holds_lock = 1;                   /* SELECT … FOR UPDATE */
 	} else if (lane->in_txn && t->dml && e->changes > 0 && !(m->coupon && lane->pending)) {
 		lane->pending = 1;
 		lane->pending_tok = (int)(t - o->tok);
@@ -244,7 +254,17 @@ void viz_model_event(const struct event *e, void *model)
 		p->round = e->op;
 
 	switch (e->kind) {
+	case EV_READY:
+		if ((o = newest(lane)) && (o->done || o->op != e->op))
+			lane->has_read = 0;             /* a new operation: nothing read yet */
+		lane->ready = 1;
+		lane->next_step = e->step;
+		lane->next_sql = e->sql;
+		lane->next_nargs = e->nargs;
+		memcpy(lane->next_args, e->args, sizeof lane->next_args);
+		break;
 	case EV_STEP:
+		lane->ready = 0;
 		t = push(op_for(lane, e), TOK_STEP, e->step);
 		t->dml = is_dml(e->sql);
 		if (e->nargs > 0 && e->args[0].type == DB_INT) {
@@ -289,7 +309,7 @@ void viz_model_event(const struct event *e, void *model)
 		p->retries++;
 		push(open_op(lane, e->op), TOK_RETRY, NULL);
 		lane->has_read = 0;
-		lane->in_txn = lane->pending = 0;
+		lane->in_txn = lane->pending = lane->holds_lock = 0;
 		break;
 	case EV_COMMIT:
 		op_for(lane, e)->done = 1;
@@ -306,6 +326,7 @@ void viz_model_event(const struct event *e, void *model)
 		if (lane->exited)
 			break;
 		lane->exited = 1;
+		lane->ready = lane->holds_lock = 0;
 		if ((o = newest(lane)))
 			o->done = 1;
 		o = open_op(lane, -1);
@@ -315,6 +336,25 @@ void viz_model_event(const struct event *e, void *model)
 			p->end_ns = e->t_ns;
 		break;
 	}
+}
+
+int viz_lane_waits_for(const struct viz_model *m, int panel, int thread)
+{
+	const struct viz_panel *p = &m->panels[panel];
+	const struct viz_op *o = viz_lane_op(&p->lanes[thread - 1], 0);
+
+	if (!o || !o->ntok || o->tok[o->ntok - 1].kind != TOK_STEP ||
+	    o->tok[o->ntok - 1].state != TS_WAITING)
+		return 0;
+	for (int i = 1; i <= m->nthreads; i++)
+		if (i != thread && p->lanes[i - 1].holds_lock)
+			return i;
+	return -1;
+}
+
+int viz_panel_won(const struct viz_model *m, const struct viz_panel *p)
+{
+	return m->coupon ? p->extra > 0 : p->lost > 0;
 }
 
 void viz_model_finish(struct viz_model *m, const struct run_result *const *results)

@@ -75,6 +75,16 @@ struct viz_lane {
 	int in_txn;             /* a BEGIN has completed and no COMMIT or ROLLBACK yet */
 	int pending;            /* ... and this token of the newest op awaits the COMMIT */
 	int pending_tok;        /*     to take effect (-1: none) */
+	int holds_lock;         /* holds the lock the others wait for: SQLite's write lock
+	                           after BEGIN IMMEDIATE, PostgreSQL's row lock after
+	                           SELECT … FOR UPDATE; until COMMIT or ROLLBACK */
+
+	/* Step mode: the step the thread waits at the gate to take (EV_READY). */
+	int ready;
+	const char *next_step;  /* static strings, as in the event */
+	const char *next_sql;
+	struct ev_arg next_args[EV_ARGS];
+	int next_nargs;
 };
 
 /* An anomaly, for the panel's log. */
@@ -115,6 +125,8 @@ struct viz_model {
 	const struct run_config *cfg;
 	int coupon;                     /* the scenario runs in rounds (coupon) */
 	int cost;                       /* money one extra redemption gives away */
+	int step;                       /* step mode: lanes say what comes next */
+	int row_locks;                  /* the backend locks rows (else the database) */
 	int npanels;
 	int nthreads;
 	struct viz_panel panels[DEMO_STRATEGIES];
@@ -137,5 +149,14 @@ void viz_model_finish(struct viz_model *m, const struct run_result *const *resul
 
 /* The I-th newest operation of LANE (0: the newest), or NULL. */
 const struct viz_op *viz_lane_op(const struct viz_lane *lane, int i);
+
+/* Thread THREAD of PANEL waits for a lock: the thread holding it (from what the
+ * model saw: who took the lock and has not committed), -1 if no thread seems to
+ * hold it; 0 if THREAD is not waiting. */
+int viz_lane_waits_for(const struct viz_model *m, int panel, int thread);
+
+/* The challenge is won: the panel shows the anomaly (a lost sale, a coupon
+ * redeemed twice). */
+int viz_panel_won(const struct viz_model *m, const struct viz_panel *p);
 
 #endif
