@@ -13,7 +13,6 @@
 
 #include "sched.h"
 
-#define STEP_MAX_THREADS 9      /* step mode's keys 1 to 9 name the threads */
 
 const char cli_usage[] =
 "usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product or coupon)\n"
@@ -147,10 +146,10 @@ static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
 		c->strategies[0] = demo_strategy_index(c->demo, "naive");
 		c->nstrategies = 1;
 	}
-	if (c->threads_given && c->threads > STEP_MAX_THREADS) {
+	if (c->threads_given && c->threads > CLI_STEP_THREADS) {
 		snprintf(err, n, "--step moves threads with the keys 1 to %d: -t %d is too many"
-		         " (allowed 1 to %d with --step)", STEP_MAX_THREADS, c->threads,
-		         STEP_MAX_THREADS);
+		         " (allowed 1 to %d with --step)", CLI_STEP_THREADS, c->threads,
+		         CLI_STEP_THREADS);
 		return EX_USAGE;
 	}
 	if (c->think_ms > 0) {
@@ -346,10 +345,10 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		return rc;
 	if (c->action == ACT_RUN && c->schedule && (rc = check_schedule(c, err, n)))
 		return rc;
-	if (c->action == ACT_RUN && c->step && c->threads > STEP_MAX_THREADS) {
+	if (c->action == ACT_RUN && c->step && c->threads > CLI_STEP_THREADS) {
 		snprintf(err, n, "--step moves threads with the keys 1 to %d: this schedule"
-		         " names t%d (with --step, threads are t1 to t%d)", STEP_MAX_THREADS,
-		         c->threads, STEP_MAX_THREADS);
+		         " names t%d (with --step, threads are t1 to t%d)", CLI_STEP_THREADS,
+		         c->threads, CLI_STEP_THREADS);
 		return EX_USAGE;
 	}
 	return 0;

@@ -20,6 +20,8 @@
 #define EX_SOFTWARE 70          /* internal error */
 #define EX_INTERRUPTED 130      /* Ctrl-C, as a shell reports SIGINT */
 
+#define CLI_STEP_THREADS 9      /* --step: the keys 1 to 9 name the threads */
+
 /* How racelab reports. */
 enum cli_output {
 	OUT_AUTO,               /* the dashboard on a terminal, else text */

@@ -210,9 +210,12 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	return status;
 }
 
-/* The dashboard, or the text report? */
+/* The dashboard, or the text report?  Step mode is the dashboard's (cli_parse
+ * has refused it with --no-ui and --json; main refuses it off a terminal). */
 static int use_dashboard(const struct cli *cli)
 {
+	if (cli->step)
+		return viz_available();
 	return cli->output == OUT_AUTO && !cli->trace && !cli->schedule && viz_available();
 }
 
@@ -238,6 +241,11 @@ int main(int argc, char **argv)
 		printf("racelab %s\n", RACELAB_VERSION);
 		return 0;
 	}
+	if (cli.step && cli.action != ACT_LESSONS && !viz_available()) {
+		fprintf(stderr, "racelab: --step needs a terminal: it runs on the dashboard"
+		        " (for a text trace of one interleaving, use --schedule)\n");
+		return EX_USAGE;
+	}
 	if (cli.action == ACT_LESSONS || cli.action == ACT_LESSON) {
 		/* lesson N: the lesson's demo replaces cli, and runs as if typed */
 		rc = cli.action == ACT_LESSONS ? lesson_list(stdout, lerr, sizeof lerr)
@@ -259,6 +267,7 @@ int main(int argc, char **argv)
 	cfg.think_ms = cli.think_ms >= 0 ? cli.think_ms : cli.demo->default_think_ms;
 	cfg.seed = cli.seed_given ? cli.seed : fresh_seed();
 	cfg.schedule = cli.schedule;
+	cfg.step = cli.step;
 
 	if (getenv("RACELAB_PACE_MS"))  /* benchmarks: pace a text run like the dashboard */
 		cfg.pace_ms = atoi(getenv("RACELAB_PACE_MS"));

@@ -735,6 +735,11 @@ int run_replaying(struct run *r)
 	return r->sched && r->cfg.step && sched_replay_left(r->sched) > 0;
 }
 
+int run_steps_taken(struct run *r, int *buf, int max)
+{
+	return r->sched && r->cfg.step ? sched_taken(r->sched, buf, max) : 0;
+}
+
 static void collect(struct run *r, struct lane *l)
 {
 	struct run_result *res = &l->result;

@@ -108,6 +108,9 @@ enum sched_grant run_step(struct run *r, int thread, int *granted);
 void run_set_step(struct run *r, int on);
 int run_step_awaiting(struct run *r);   /* waiting for run_step */
 int run_replaying(struct run *r);       /* replayed grants are still being taken */
+/* The steps taken so far, as run_step's THREAD arguments: what cfg.replay must
+ * hold for a new run to get to the same point (sched_taken). */
+int run_steps_taken(struct run *r, int *buf, int max);
 
 void run_free(struct run *r);
 

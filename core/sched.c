@@ -74,6 +74,10 @@ struct sched {
 	int *replay;            /* grants to take first (undo), as sched_grant's */
 	int nreplay;
 	int replay_pos;
+	int keep;               /* keep the list of grants (step mode) */
+	int *taken;             /* ... the grants made, as sched_grant's */
+	int ntaken, cap_taken;
+	int lost_taken;         /* ... out of memory: the list is incomplete */
 };
 
 static int64_t now_ns(void)
@@ -253,6 +257,7 @@ void sched_free(struct sched *s)
 	free(s->t);
 	free(s->spec.tokens);
 	free(s->replay);
+	free(s->taken);
 	free(s);
 }
 
@@ -345,6 +350,25 @@ static int any_ready(const struct sched *s)
 	return 0;
 }
 
+/* Step mode: remember grant REQUEST (0: the policy's pick). */
+static void keep_taken(struct sched *s, int request)
+{
+	if (!s->keep)
+		return;
+	if (s->ntaken == s->cap_taken) {
+		int cap = s->cap_taken ? 2 * s->cap_taken : 64;
+		int *more = realloc(s->taken, (size_t)cap * sizeof *more);
+
+		if (!more) {
+			s->lost_taken = 1;
+			return;
+		}
+		s->taken = more;
+		s->cap_taken = cap;
+	}
+	s->taken[s->ntaken++] = request;
+}
+
 static void grant(struct sched *s, int next)
 {
 	s->awaiting = 0;
@@ -358,10 +382,10 @@ static int pick_replayed(struct sched *s)
 	while (s->replay_pos < s->nreplay) {
 		int k = s->replay[s->replay_pos++];
 
-		if (!k)
-			return pick(s);
-		if (k <= s->nthreads && s->t[k].state == READY)
-			return k;
+		if (!k || (k <= s->nthreads && s->t[k].state == READY)) {
+			keep_taken(s, k);
+			return k ? k : pick(s);
+		}
 		/* Cannot happen: the same grants give the same states.  Should it,
 		 * the person takes over from here. */
 		s->replay_pos = s->nreplay;
@@ -441,8 +465,8 @@ static void decide(struct sched *s, int self)
 			s->awaiting = 1;        /* sched_grant goes on from here */
 			return;
 		}
-	} else {
-		next = pick(s);
+	} else if ((next = pick(s))) {
+		keep_taken(s, 0);
 	}
 	if (next) {
 		grant(s, next);
@@ -604,8 +628,10 @@ void sched_set_manual(struct sched *s, int on)
 	if (!on && s->awaiting && !s->stopping) {
 		int next = pick(s);
 
-		if (next)
+		if (next) {
+			keep_taken(s, 0);
 			grant(s, next);
+		}
 	}
 	unlock(s);
 }
@@ -624,8 +650,26 @@ int sched_set_replay(struct sched *s, const int *grants, int n)
 	s->replay = copy;
 	s->nreplay = n > 0 ? n : 0;
 	s->replay_pos = 0;
+	s->keep = 1;
 	unlock(s);
 	return 0;
+}
+
+int sched_taken(struct sched *s, int *buf, int max)
+{
+	int n = 0;
+
+	lock(s);
+	for (int i = 0; i < s->ntaken; i++, n++)
+		if (buf && n < max)
+			buf[n] = s->taken[i];
+	for (int i = s->replay_pos; i < s->nreplay; i++, n++)
+		if (buf && n < max)
+			buf[n] = s->replay[i];
+	if (s->lost_taken)
+		n = -1;
+	unlock(s);
+	return n;
 }
 
 enum sched_grant sched_grant(struct sched *s, int thread, int *granted)
@@ -639,6 +683,8 @@ enum sched_grant sched_grant(struct sched *s, int thread, int *granted)
 		rc = SCHED_STOPPED;
 	} else if (thread < 0 || thread > s->nthreads) {
 		rc = SCHED_NO_THREAD;
+	} else if (thread && s->t[thread].state == DONE) {
+		rc = SCHED_FINISHED;    /* whatever else is going on */
 	} else if (!s->awaiting) {
 		rc = SCHED_BUSY;
 	} else if (thread == 0) {
@@ -663,6 +709,7 @@ enum sched_grant sched_grant(struct sched *s, int thread, int *granted)
 		}
 	}
 	if (next) {
+		keep_taken(s, thread);
 		grant(s, next);
 		*granted = next;
 		rc = SCHED_GRANTED;

@@ -118,9 +118,18 @@ void sched_stop(struct sched *s);
  * the scheduler waits for a grant lets the policy pick at once. */
 void sched_set_manual(struct sched *s, int on);
 
-/* Before the threads start: take these N grants (as sched_grant's THREAD
- * arguments) by themselves first.  Copied.  Returns 0, or -1 out of memory. */
+/* Step mode, before the threads start: take these N grants (as sched_grant's
+ * THREAD arguments) by themselves first; copied.  From then on the scheduler
+ * also keeps the list of every grant it makes (see sched_taken), so that a new
+ * run can replay them.  Returns 0, or -1 out of memory. */
 int sched_set_replay(struct sched *s, const int *grants, int n);
+
+/* Step mode: the grants made so far, followed by the replayed ones still to be
+ * taken — what a new run must replay to get here — as sched_grant's THREAD
+ * arguments (a pick of the policy, made by itself or asked for, is 0).  Copies
+ * up to MAX into BUF (may be NULL); returns how many there are, or -1 if some
+ * could not be kept (out of memory). */
+int sched_taken(struct sched *s, int *buf, int max);
 
 /* What sched_grant did. */
 enum sched_grant {

@@ -8,7 +8,7 @@ use JSON::PP;
 use File::Temp qw(tempdir);
 use Test::More;
 
-our @EXPORT = qw($RACELAB backends racelab racelab_json private_tmp);
+our @EXPORT = qw($RACELAB backends racelab racelab_json private_tmp wait_exit);
 
 our $RACELAB = $ENV{RACELAB} or BAIL_OUT('RACELAB is not set: run the tests with make test');
 
@@ -54,6 +54,22 @@ sub racelab_json {
     my ($status, $out, $err) = racelab([@$args, '--json'], %env);
     my $report = eval { decode_json($out) };
     return ($status, $report, $err);
+}
+
+# Wait up to SECONDS for child PID to exit; returns its exit status, or undef
+# after killing it if it did not exit in time.
+sub wait_exit {
+    my ($pid, $seconds) = @_;
+    require POSIX;
+    require Time::HiRes;
+    my $deadline = Time::HiRes::time() + $seconds;
+    while (Time::HiRes::time() < $deadline) {
+        return $? >> 8 if waitpid($pid, POSIX::WNOHANG()) == $pid;
+        Time::HiRes::sleep(0.02);
+    }
+    kill 'KILL', $pid;
+    waitpid($pid, 0);
+    return undef;
 }
 
 sub slurp {

@@ -75,6 +75,32 @@ int main(void)
 	is_int(parse("-V", &c, err), 0, "-V");
 	is_int(c.action, ACT_VERSION, "-V asks for the version");
 
+	/* --step: one strategy (naive unless -s says), 2 threads and 1 op unless given. */
+	is_int(parse("--step", &c, err), 0, "--step alone");
+	ok(c.step, "--step asks for step mode");
+	is_int(c.nstrategies, 1, "--step alone runs one strategy");
+	is_str(c.demo->strategies[c.strategies[0]].name, "naive", "... naive");
+	is_int(c.threads, 2, "--step alone: two threads");
+	is_int(c.ops, 1, "--step alone: one operation each");
+	is_int(c.think_ms, 0, "--step: no think time");
+	is_int(parse("coupon -s locked -t 3 -n 2 --step", &c, err), 0, "--step with -s, -t, -n");
+	is_str(c.demo->strategies[c.strategies[0]].name, "locked", "--step -s locked");
+	is_int(c.threads, 3, "--step -t 3");
+	is_int(c.ops, 2, "--step -n 2");
+	is_int(parse("--step --trace -s naive", &c, err), 0, "--step with --trace");
+	is_int(parse("-s naive --step --schedule t1.read", &c, err), 0, "--step with a schedule");
+	is_int(c.threads, 2, "a schedule naming t1 keeps step mode's two threads");
+	is_int(parse("-s naive --step --schedule t3.read", &c, err), 0, "--step, schedule to t3");
+	is_int(c.threads, 3, "a schedule naming t3 has three threads");
+	is_int(parse("lesson 2 --step", &c, err), 0, "lesson N --step");
+
+	refused("--step -s naive,atomic", "--step runs exactly one strategy, not 2");
+	refused("--step -t 10", "-t 10 is too many (allowed 1 to 9 with --step)");
+	refused("--step --no-ui", "cannot go with --no-ui");
+	refused("--step --json", "cannot go with --json");
+	refused("--step --think 2", "--think 2 has no place in step mode");
+	refused("-s naive --step --schedule t10.read", "this schedule names t10");
+
 	refused("-t 0", "'0' for --threads");
 	refused("-t 65", "'65' for --threads");
 	refused("-t -1", "'-1' for --threads");

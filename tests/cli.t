@@ -8,13 +8,13 @@ use FindBin;
 use lib $FindBin::Bin;
 use RaceTest;
 use Test::More;
-use POSIX ':sys_wait_h';
 use Time::HiRes qw(sleep time);
 
 my ($st, $out, $err) = racelab(['--help']);
 is($st, 0, '--help exits 0');
 like($out, qr/--$_\b/, "--help lists --$_")
-    for qw(backend db strategy threads ops think seed no-ui json trace help version);
+    for qw(backend db strategy threads ops think seed schedule step no-ui json trace help
+           version);
 ($st, $out) = racelab(['--version']);
 is($st, 0, '--version exits 0');
 like($out, qr/^racelab \d+\.\d+\.\d+$/m, '--version prints the version');
@@ -30,6 +30,15 @@ for my $bad (['-t', '0'], ['-t', '65'], ['-n', '-5'], ['--think', 'x'], ['-b', '
 }
 opendir my $dh, $tmp or die;
 is_deeply([grep { !/^\.\.?$/ } readdir $dh], [], 'bad input leaves nothing behind');
+
+# Step mode runs on the dashboard: not on a pipe, not with --no-ui.
+($st, $out, $err) = racelab(['--step'], TMPDIR => $tmp);
+is($st, 64, '--step without a terminal: exit 64');
+like($err, qr/^racelab: --step needs a terminal: it runs on the dashboard .*\n\z/,
+     'and one line saying step mode needs a terminal');
+($st, $out, $err) = racelab(['--step', '--no-ui'], TMPDIR => $tmp);
+ok($st == 64 && $err =~ /^racelab: --step opens the dashboard, so it cannot go with --no-ui/,
+   '--step --no-ui: exit 64, naming --no-ui') or diag("exit $st: $err");
 
 ($st, $out, $err) = racelab(['-d', '/proc/racelab-cannot-be-here', '-n', '5']);
 is($st, 69, 'a --db directory that cannot be created: exit 69');
@@ -70,16 +79,9 @@ while (time < $deadline) {
 }
 ok($started, 'the long run created its databases');
 kill 'INT', $pid;
-$deadline = time + 20;
-my $gone = 0;
-while (time < $deadline) {
-    if (waitpid($pid, WNOHANG) == $pid) { $gone = 1; last }
-    sleep 0.02;
-}
-kill 'KILL', $pid unless $gone;
-waitpid($pid, 0) unless $gone;
-ok($gone, 'Ctrl-C stops the run');
-is($? >> 8, 130, 'Ctrl-C: exit 130');
+my $status = wait_exit($pid, 20);
+ok(defined $status, 'Ctrl-C stops the run');
+is($status, 130, 'Ctrl-C: exit 130');
 opendir $dh, $tmp3 or die;
 is_deeply([grep { !/^\.\.?$/ } readdir $dh], [], 'Ctrl-C: the temporary directory is removed');
 like(RaceTest::slurp("$tmp3.err"), qr/interrupted/, 'Ctrl-C: stderr says it was interrupted');

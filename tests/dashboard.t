@@ -4,6 +4,10 @@
 # from the database; q exits 0 and restores the terminal; a resize redraws; a tiny
 # terminal shows a one-line message and recovers; Ctrl-C exits 130, restores the
 # terminal and leaves no database behind; NO_COLOR and TERM=dumb are honoured.
+# Step mode (--step): a learner makes the lost update with keys alone and wins,
+# and the report after q says so; undo then another order loses nothing; the
+# locked strategy shows T2 waiting for T1; keys for threads the run does not have
+# are refused; s turns a free run into step mode.
 # Every wait polls the pane with a deadline: no bare sleeps.
 use strict;
 use warnings;
@@ -189,6 +193,133 @@ for my $size ([80, 24], [200, 60]) {
     opendir my $dh, $tmp or die;
     my @left = grep { !/^\.\.?$/ } readdir $dh;
     is_deeply(\@left, [], 'Ctrl-C: the temporary databases are gone');
+}
+
+# --- step mode: you are the scheduler -----------------------------------------------
+sub steps_taken {
+    my ($n) = @_;
+    return qr/\b$n steps? taken/;
+}
+
+for my $b (backends()) {
+    my ($backend, $where) = @$b;
+    my $db = "-b $backend" . (defined $where ? " -d '$where'" : '');
+
+    # Keys typed ahead, all at once: the run takes them in order.
+    my $s = "step-win-$backend";
+    start($s, 132, 40, "product -s naive -t 2 --step $db", TMPDIR => private_tmp());
+    ok(wait_for($s, qr/your move: 1 or 2 moves that thread one step/, 'step mode'),
+       "$backend step: the dashboard waits for the learner's move");
+    like(capture($s), qr/Goal: make the counter lose a sale/, "$backend step: the goal is shown");
+    like(capture($s), qr/next  read: SELECT number_sold FROM products WHERE id = 1/,
+         "$backend step: each lane says what its thread will do next");
+    tmux('send-keys', '-t', $s, '1', '2', '1', '2');
+    my $t = wait_for($s, qr/You won/, 'the win');
+    like($t // '', qr/✓ You won: T2 wrote 1 over T1's 1, so T1's sale is lost/,
+         "$backend step: keys 1 2 1 2 lose a sale, and the dashboard says the learner won");
+    like($t // '', qr/T2 read 0 write 1 ✗ overwrote T1's 1/, "$backend step: the mark on T2's lane");
+    tmux('send-keys', '-t', $s, 'q');
+    $t = wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit');
+    like($t // '', qr/racelab-exit=0/, "$backend step: q exits 0");
+    like($t // '', qr/^naive\s+race 1 of 2 sales lost — lost update$/m,
+         "$backend step: the report after q says 1 of 2 sales lost");
+    like($t // '', qr/^schedule: t1\.read t2\.read t1\.write t2\.write$/m,
+         "$backend step: the report names the steps taken as a schedule");
+    like($t // '', qr/^step t2\.write: UPDATE products SET number_sold = 1 WHERE id = 1$/m,
+         "$backend step: the trace is printed after the dashboard");
+    restored($s, "$backend step");
+
+    # The locked strategy: T2 waits for T1 (at begin on SQLite, at lock on PostgreSQL).
+    $s = "step-locked-$backend";
+    start($s, 132, 40, "product -s locked -t 2 --step $db", TMPDIR => private_tmp());
+    ok(wait_for($s, qr/your move/, 'step mode'), "$backend step locked: waits for a move");
+    my @keys = $backend eq 'postgres' ? qw(1 1 2 2) : qw(1 1 2);
+    tmux('send-keys', '-t', $s, @keys);
+    $t = wait_for($s, qr/T2 → T1/, 'T2 waiting for T1');
+    like($t // '', qr/⏳ T2 → T1  T2's (?:begin|lock) waits for the (?:database write|row) lock,/,
+         "$backend step locked: T2's lane shows it waits for T1's lock");
+    like($t // '', qr/holds number_sold = 0, as it read it · the (?:database write|row) lock/,
+         "$backend step locked: T1's lane shows the lock it holds");
+    tmux('send-keys', '-t', $s, '2');
+    ok(wait_for($s, qr/T2 waits for T1's lock: move T1 on until it commits/, 'the refusal'),
+       "$backend step locked: a key for a waiting thread is refused, saying why");
+    tmux('send-keys', '-t', $s, '1', '1');
+    ok(wait_for($s, sub { $_[0] =~ /next  (?:lock|write):/ && $_[0] !~ /T2 → T1/ },
+                'T2 to get the lock'), "$backend step locked: T1's commit lets T2 go on");
+    tmux('send-keys', '-t', $s, 'n', 'n', 'n');
+    $t = wait_for($s, qr/No order of steps loses a sale/, 'the end of the run');
+    like($t // '', qr/the second thread waits at (?:BEGIN IMMEDIATE|SELECT … FOR UPDATE) until the first commits, so it reads the new value/,
+         "$backend step locked: at the end, why no order of steps can lose a sale");
+    tmux('send-keys', '-t', $s, 'q');
+    like(wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit') // '', qr/racelab-exit=0/,
+         "$backend step locked: q exits 0");
+}
+
+# Undo, one key at a time, then another order: no sale lost.
+{
+    my $s = 'step-undo';
+    start($s, 132, 40, 'product -s naive -t 2 --step', TMPDIR => private_tmp());
+    ok(wait_for($s, qr/your move/, 'step mode'), 'undo: step mode is up');
+    my $n = 0;
+    for my $k (qw(1 2 1 2)) {
+        tmux('send-keys', '-t', $s, $k);
+        $n++;
+        ok(wait_for($s, steps_taken($n), "$n steps"), "undo: key $k takes step $n");
+    }
+    ok(wait_for($s, qr/You won/, 'the win'), 'undo: the lost update is made');
+    for my $left (3, 2, 1) {
+        tmux('send-keys', '-t', $s, 'u');
+        ok(wait_for($s, sub { $_[0] =~ steps_taken($left) && $_[0] =~ /your move/ },
+                    "$left steps after an undo"), "undo: u goes back to $left steps taken");
+    }
+    my $t = wait_for($s, sub {
+        $_[0] =~ /│T1 read 0\s+│\n│\s+next  write: UPDATE products SET number_sold = 1 WHERE id = 1\s+│$/m
+            && $_[0] =~ /│T2\s+│\n│\s+next  read: SELECT number_sold/ }, 'the state after key 1');
+    ok($t, 'undo: after three undos T1 has read 0 and is about to write 1, and T2 has not'
+       . ' started, as after key 1');
+    unlike($t // '', qr/You won/, 'undo: the win is undone');
+    for my $k (qw(1 2 2)) {
+        tmux('send-keys', '-t', $s, $k);
+        $n = $n == 4 ? 2 : $n + 1;
+    }
+    $t = wait_for($s, qr/No sale lost this time/, 'the end of the run');
+    ok($t, 'undo: then 1 2 2 — T1 writes before T2 reads — loses nothing');
+    like($t // '', qr/T2 read 1 write 2/, 'undo: T2 read the new value');
+    tmux('send-keys', '-t', $s, 'q');
+    $t = wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit');
+    like($t // '', qr/^naive\s+ok\s+all 2 sales counted$/m, 'undo: the report: all 2 sales counted');
+    like($t // '', qr/^schedule: t1\.read t1\.write t2\.read t2\.write$/m,
+         'undo: the schedule is the steps of the last run');
+}
+
+# Keys for threads the run does not have; s turns a free run into step mode.
+{
+    my $s = 'step-one';
+    start($s, 132, 40, 'coupon -t 1 --step', TMPDIR => private_tmp());
+    ok(wait_for($s, qr/your move: 1 moves that thread/, 'step mode'), 'one thread: step mode is up');
+    tmux('send-keys', '-t', $s, '2');
+    ok(wait_for($s, qr/there is no T2: this run has one thread, T1 \(-t 1\)/, 'the refusal'),
+       'one thread: key 2 is refused');
+    tmux('send-keys', '-t', $s, '9');
+    ok(wait_for($s, qr/there is no T9/, 'the refusal'), 'one thread: key 9 is refused');
+    like(capture($s), steps_taken(0), 'one thread: no step was taken');
+    tmux('send-keys', '-t', $s, '1');
+    ok(wait_for($s, steps_taken(1), 'one step'), 'one thread: key 1 takes a step');
+    tmux('send-keys', '-t', $s, 'q');
+    ok(wait_for($s, qr/racelab-exit=0/, 'racelab to exit'), 'one thread: q exits 0');
+
+    $s = 'step-toggle';
+    start($s, 132, 40, '-n 1000', TMPDIR => private_tmp());
+    ok(wait_for($s, \&panels_and_lanes, 'the panels'), 'toggle: a free run is up');
+    tmux('send-keys', '-t', $s, 's');
+    my $t = wait_for($s, qr/your move/, 'step mode');
+    ok($t && $t =~ /┌─ naive / && $t !~ /atomic/, 'toggle: s starts over in step mode, naive alone');
+    tmux('send-keys', '-t', $s, 's');
+    ok(wait_for($s, qr/running \d+\.\d s/, 'the run playing'), 'toggle: s again lets the run play');
+    tmux('send-keys', '-t', $s, 's');
+    ok(wait_for($s, qr/your move/, 'step mode'), 'toggle: and s stops it before the next step');
+    tmux('send-keys', '-t', $s, 'q');
+    ok(wait_for($s, qr/racelab-exit=0/, 'racelab to exit'), 'toggle: q exits 0');
 }
 
 # --- NO_COLOR, and a terminal that cannot position the cursor --------------------

@@ -10,7 +10,6 @@ use FindBin;
 use lib $FindBin::Bin;
 use RaceTest;
 use Test::More;
-use POSIX ':sys_wait_h';
 use Time::HiRes qw(sleep time);
 
 my @pg = grep { $_->[0] eq 'postgres' } backends();
@@ -98,16 +97,8 @@ for my $round (1 .. 3) {
         sleep 0.05 unless $killed;
     }
     ok($killed, "round $round: terminated $killed worker connection(s) mid-run");
-    $deadline = time + 30;
-    my $done = 0;
-    while (time < $deadline) {
-        if (waitpid($pid, WNOHANG) == $pid) { $done = 1; last }
-        sleep 0.05;
-    }
-    kill 'KILL', $pid unless $done;
-    waitpid($pid, 0) unless $done;
-    my $status = $? >> 8;
-    ok($done, "round $round: the run stops by itself");
+    my $status = wait_exit($pid, 30);
+    ok(defined $status, "round $round: the run stops by itself");
     is($status, 69, "round $round: exit 69");
     like(RaceTest::slurp("$tmp/err"), qr/^racelab: the database was lost during the run: .+$/m,
          "round $round: stderr says the database was lost, and why");

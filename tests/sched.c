@@ -4,7 +4,9 @@
  * threads contending for fake locks the way SQLite's busy handler does — a wait
  * that the schedule moves past, its completion, and a deadlock broken by giving
  * up the last waiter (SQLite), or broken by the database's own deadlock detector
- * while the waiters listen (PostgreSQL).
+ * while the waiters listen (PostgreSQL).  Step mode: grants by hand, refused
+ * for a waiting or finished thread, the list of grants kept, and a replay of it
+ * that ends in the same state.
  */
 #include <pthread.h>
 #include <stdarg.h>
@@ -192,6 +194,64 @@ static const char *run_fake(const char *schedule, uint64_t seed, int same, int p
 	return log_;
 }
 
+/* Step mode: the main thread plays the person at the keys.  GRANTS are
+ * sched_grant's THREAD arguments, each tried until the scheduler is at rest; a
+ * refusal is logged.  REPLAY is taken first.  Then step mode is turned off and
+ * the rest runs in thread order.  TAKEN gets sched_taken's list. */
+static const char *run_manual(const int *grants, int n, const int *replay, int nreplay,
+                              int *taken, int *ntaken)
+{
+	static const char *const why[] = { "granted", "busy", "waiting", "finished",
+	                                   "at a barrier", "no such thread", "stopped" };
+	struct sched_hooks hooks = { NULL, hook_waiting, NULL, hook_deadlock };
+	struct sched_spec spec = { 0 };
+	struct timespec ms = { 0, 1000000 };
+	pthread_t tid[2];
+	int granted;
+
+	log_[0] = '\0';
+	owner[0] = owner[1] = 0;
+	same_order = 1;
+	pg_style = 0;
+	deadlock_seen = 0;
+	S = sched_new(&spec, fake_steps, 2, 0, &hooks);
+	sched_set_replay(S, replay, nreplay);
+	sched_set_manual(S, 1);
+	for (long i = 0; i < 2; i++)
+		pthread_create(&tid[i], NULL, fake_worker, (void *)(i + 1));
+	while (sched_replay_left(S) > 0 || !sched_awaiting(S))
+		nanosleep(&ms, NULL);
+	for (int i = 0; i < n; i++) {
+		enum sched_grant rc;
+
+		while (!sched_awaiting(S))      /* a person waits for the screen to settle */
+			nanosleep(&ms, NULL);
+		while ((rc = sched_grant(S, grants[i], &granted)) == SCHED_BUSY)
+			nanosleep(&ms, NULL);
+		if (rc != SCHED_GRANTED)
+			say("refused %d: %s", grants[i], why[rc]);
+	}
+	while (!sched_awaiting(S))      /* the last grant has come to rest */
+		nanosleep(&ms, NULL);
+	sched_set_manual(S, 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	*ntaken = sched_taken(S, taken, 16);
+	sched_free(S);
+	return log_;
+}
+
+static const char *list(const int *v, int n)
+{
+	static char buf[128];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && len < sizeof buf; i++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%d", i ? " " : "", v[i]);
+	return buf;
+}
+
 int main(void)
 {
 	uint64_t st = 0;
@@ -240,5 +300,27 @@ int main(void)
 	snprintf(first, sizeof first, "%s", run_fake("random", 42, 1, 0));
 	is_str(run_fake("random", 42, 1, 0), first, "the same seed gives the same order");
 	diag("seed 42: %s", first);
+
+	{
+		/* t1 takes lock A at its first step and keeps it to the end; t2 wants it. */
+		int keys[] = { 1, 2, 2, 1, 1, 1, 3 }, taken[16], ntaken, again[16], nagain;
+
+		is_str(run_manual(keys, 7, NULL, 0, taken, &ntaken),
+		       "t1.first|t2 waits|refused 2: waiting|t1.second|t1.done|t2.first|"
+		       "refused 1: finished|refused 3: no such thread|t2.second|t2.done|",
+		       "step mode: each grant moves that thread one step; a waiting thread, a"
+		       " finished one and one that does not exist are refused");
+		is_str(list(taken, ntaken), "1 2 1 1 0 0",
+		       "step mode: the grants are kept, the automatic ones as 0");
+		is_str(run_manual((int[]){ 2, 1 }, 2, taken, 3, again, &nagain),
+		       "t1.first|t2 waits|t1.second|refused 2: waiting|t1.done|t2.first|"
+		       "t2.second|t2.done|",
+		       "undo: a replay of the first three grants leads to the same state: t1 can"
+		       " take its last step, and t2 waits until it has");
+		is_str(run_manual(NULL, 0, taken, ntaken - 1, again, &nagain),
+		       "t1.first|t2 waits|t1.second|t1.done|t2.first|t2.second|t2.done|",
+		       "a replay of the grants gives the same trace");
+		is_str(list(again, nagain), "1 2 1 1 0 0", "... and keeps the same list");
+	}
 	return done_testing();
 }

@@ -2,7 +2,10 @@
  * viz.c: the dashboard drawn headless: a screen opened on /dev/null, a known
  * sequence of events fed to the model, and the text read back with mvwinnwstr():
  * panels, lanes, the lost-update and double-redemption marks, the counts, the
- * verdicts, the too-small message, ASCII glyphs, and no colour under NO_COLOR.
+ * verdicts, the too-small message, ASCII glyphs, and no colour under NO_COLOR;
+ * and step mode: each lane's next step and its SQL, what it holds, whom a
+ * waiting thread waits for, the challenge's goal, the win, and why a safe
+ * strategy cannot be beaten.
  */
 #include <locale.h>
 #include <stdio.h>
@@ -120,7 +123,7 @@ static void feed(struct viz_model *m, enum ev_kind kind, int strategy, int threa
 	e.step = step;
 	e.sql = sql;
 	e.t_ns = clock_ns += 1000000;
-	if (kind == EV_STEP && arg >= 0) {
+	if ((kind == EV_STEP || kind == EV_READY) && arg >= 0) {
 		e.nargs = 1;
 		e.args[0].type = DB_INT;
 		e.args[0].i = arg;
@@ -396,6 +399,223 @@ static void test_no_color(void)
 	unsetenv("NO_COLOR");
 }
 
+/* ---- step mode --------------------------------------------------------- */
+
+static void wait_event(struct viz_model *m, int thread, const char *step)
+{
+	struct event e = { .kind = EV_WAIT, .strategy = 0, .thread = thread, .op = 0,
+	                   .step = step };
+
+	e.t_ns = clock_ns += 1000000;
+	viz_model_event(&e, m);
+}
+
+static void exit_event(struct viz_model *m, int thread)
+{
+	struct event e = { .kind = EV_EXIT, .strategy = 0, .thread = thread, .op = 0 };
+
+	e.t_ns = clock_ns += 1000000;
+	viz_model_event(&e, m);
+}
+
+static struct viz_view step_view = { .pace_ms = 250, .backend = "sqlite", .step = 1,
+                                     .awaiting = 1 };
+
+/* product/naive, keys 1 2 1 2: the lanes say what comes next and what each
+ * thread holds, then the win. */
+static void test_step_naive(void)
+{
+	struct run_config cfg = { .demo = &demo_product, .strategies = { 0 }, .nstrategies = 1,
+	                          .threads = 2, .ops = 1, .seed = 5, .step = 1 };
+	struct viz_model m;
+	int y;
+
+	cfg.db = db_sqlite();
+	viz_model_init(&m, &cfg);
+	feed(&m, EV_READY, 0, 1, 0, "read", SELECT, -1);
+	feed(&m, EV_READY, 0, 2, 0, "read", SELECT, -1);
+	step_view.nsteps = 0;
+	viz_draw(stdscr, &m, &step_view);
+	has("Goal: make the counter lose a sale", "step: the goal");
+	has("Not yet: no sale lost so far.", "step: no win yet");
+	has("next  read: SELECT number_sold FROM products WHERE id = 1", "step: T1's next step");
+	y = find("next  read:");
+	ok(y > 0 && strstr(row(y - 1), "T1") && find("holds nothing yet") == y + 1,
+	   "step: the next step and 'holds nothing yet' are under T1's lane");
+	has("STEP  your move: 1 or 2 moves that thread one step, n takes the next step in"
+	    " thread order", "step: the status line says whose move it is");
+	has("0 steps taken", "step: the count of steps");
+	ok(strstr(row(LINES - 1), " 1-2  step ") && strstr(row(LINES - 1), " u  undo ") &&
+	   strstr(row(LINES - 1), " n  next ") && strstr(row(LINES - 1), " q  quit"),
+	   "step: the footer lists 1-2, n, u and q");
+
+	/* 1: T1 reads 0; it will write 1. */
+	feed(&m, EV_STEP, 0, 1, 0, "read", SELECT, -1);
+	done(&m, 0, 1, 0, "read", 1, 0, 0);
+	feed(&m, EV_READY, 0, 1, 0, "write", UPDATE, 1);
+	/* 2: T2 reads 0. */
+	feed(&m, EV_STEP, 0, 2, 0, "read", SELECT, -1);
+	done(&m, 0, 2, 0, "read", 1, 0, 0);
+	feed(&m, EV_READY, 0, 2, 0, "write", UPDATE, 1);
+	/* 1: T1 writes 1 and finishes. */
+	feed(&m, EV_STEP, 0, 1, 0, "write", UPDATE, 1);
+	done(&m, 0, 1, 0, "write", 0, 0, 1);
+	commit(&m, 0, 1, 0, 1);
+	exit_event(&m, 1);
+	step_view.nsteps = 3;
+	viz_draw(stdscr, &m, &step_view);
+	has("next  write: UPDATE products SET number_sold = 1 WHERE id = 1",
+	    "step: the next SQL has the value the thread will write");
+	has("holds number_sold = 0, as it read it (stale: number_sold is 1 now)",
+	    "step: T2 holds the value it read, and it is stale");
+	has("T1 read 0 write 1", "step: T1's lane");
+	has("finished", "step: T1 has finished");
+	has("3 steps taken", "step: three steps taken");
+	ok(find("You won") < 0, "step: not won yet");
+
+	/* 2: T2 writes 1 over T1's 1: won. */
+	feed(&m, EV_STEP, 0, 2, 0, "write", UPDATE, 1);
+	done(&m, 0, 2, 0, "write", 0, 0, 1);
+	commit(&m, 0, 2, 0, 1);
+	exit_event(&m, 2);
+	ok(viz_panel_won(&m, &m.panels[0]), "model: the challenge is won");
+	viz_draw(stdscr, &m, &step_view);
+	has("✓ You won: T2 wrote 1 over T1's 1, so T1's sale is lost.", "step: the win");
+	has("T2 read 0 write 1 ✗ overwrote T1's 1", "step: the mark on T2's lane");
+
+	/* A key the run cannot take is said on the status line. */
+	step_view.message = "there is no T3: this run has T1 and T2 (-t 2)";
+	viz_draw(stdscr, &m, &step_view);
+	has("STEP  there is no T3: this run has T1 and T2 (-t 2)", "step: a refused key is said");
+	step_view.message = NULL;
+
+	/* The help explains step mode. */
+	step_view.help = 1;
+	viz_draw(stdscr, &m, &step_view);
+	has("undo the last step: the steps before it are replayed", "step: the help explains u");
+	step_view.help = 0;
+	viz_model_done(&m);
+}
+
+/* product/locked: T1 holds the lock, T2 waits for it (T2 → T1); at the end, why
+ * no order of steps can lose a sale.  On SQLite the lock is the database's,
+ * taken at BEGIN IMMEDIATE; on PostgreSQL the row's, at SELECT ... FOR UPDATE. */
+static void test_step_locked(const db_backend *db)
+{
+	struct run_config cfg = { .demo = &demo_product, .strategies = { 2 }, .nstrategies = 1,
+	                          .threads = 2, .ops = 1, .seed = 5, .step = 1 };
+	const char *begin = db->row_locks ? "BEGIN" : "BEGIN IMMEDIATE";
+	const char *lock = db->row_locks ? SELECT " FOR UPDATE" : SELECT;
+	const char *waits_at = db->row_locks ? "lock" : "begin";
+	char text[160];
+	struct viz_model m;
+
+	cfg.db = db;
+	viz_model_init(&m, &cfg);
+	feed(&m, EV_STEP, 0, 1, 0, "begin", begin, -1);
+	done(&m, 0, 1, 0, "begin", 0, 0, 0);
+	feed(&m, EV_STEP, 0, 1, 0, "lock", lock, -1);
+	done(&m, 0, 1, 0, "lock", 1, 0, 0);
+	feed(&m, EV_READY, 0, 1, 0, "write", UPDATE, 1);
+	if (db->row_locks) {
+		feed(&m, EV_STEP, 0, 2, 0, "begin", begin, -1);
+		done(&m, 0, 2, 0, "begin", 0, 0, 0);
+	}
+	feed(&m, EV_STEP, 0, 2, 0, waits_at, db->row_locks ? lock : begin, -1);
+	wait_event(&m, 2, waits_at);
+	is_int(viz_lane_waits_for(&m, 0, 2), 1, "model (%s): T2 waits for T1", db->name);
+	is_int(viz_lane_waits_for(&m, 0, 1), 0, "model (%s): T1 waits for nobody", db->name);
+	step_view.backend = db->name;
+	viz_draw(stdscr, &m, &step_view);
+	snprintf(text, sizeof text, "⏳ T2 → T1  T2's %s waits for %s, which T1 holds until it"
+	         " commits", waits_at, db->row_locks ? "the row lock" : "the database write lock");
+	has(text, db->row_locks ? "step (postgres): T2 waits for T1's row lock"
+	    : "step (sqlite): T2 waits for T1's database write lock");
+	snprintf(text, sizeof text, "holds number_sold = 0, as it read it · %s",
+	         db->row_locks ? "the row lock" : "the database write lock");
+	has(text, "step: T1 holds what it read and the lock");
+	has("T2 begin", "step: T2's lane");
+	ok(find("waiting") >= 0 && find(" ms") < 0, "step: a wait is not timed in step mode");
+
+	/* T1 writes and commits; T2 gets the lock and reads 1. */
+	feed(&m, EV_STEP, 0, 1, 0, "write", UPDATE, 1);
+	done(&m, 0, 1, 0, "write", 0, 0, 1);
+	feed(&m, EV_STEP, 0, 1, 0, "commit", "COMMIT", -1);
+	done(&m, 0, 1, 0, "commit", 0, 0, 0);
+	commit(&m, 0, 1, 0, 1);
+	exit_event(&m, 1);
+	done(&m, 0, 2, 0, waits_at, !!db->row_locks, 1, 0);
+	is_int(viz_lane_waits_for(&m, 0, 2), 0, "model: T2 waits no more");
+	if (!db->row_locks) {
+		feed(&m, EV_STEP, 0, 2, 0, "lock", lock, -1);
+		done(&m, 0, 2, 0, "lock", 1, 1, 0);
+	}
+	feed(&m, EV_STEP, 0, 2, 0, "write", UPDATE, 2);
+	done(&m, 0, 2, 0, "write", 0, 0, 1);
+	feed(&m, EV_STEP, 0, 2, 0, "commit", "COMMIT", -1);
+	done(&m, 0, 2, 0, "commit", 0, 0, 0);
+	commit(&m, 0, 2, 0, 1);
+	exit_event(&m, 2);
+	viz_draw(stdscr, &m, &step_view);
+	has("(waited)", "step: the wait is remembered, untimed");
+	snprintf(text, sizeof text, "No order of steps loses a sale: the second thread waits"
+	         " at %s until the first commits", db->row_locks ? "SELECT … FOR UPDATE"
+	         : "BEGIN IMMEDIATE");
+	has(text, "step: why locked cannot lose a sale");
+	ok(find("You won") < 0, "step: locked is not won");
+	viz_model_done(&m);
+	step_view.backend = "sqlite";
+}
+
+/* product/atomic and coupon/naive: the other goal, and the other explanations. */
+static void test_step_others(void)
+{
+	struct run_config cfg = { .demo = &demo_product, .strategies = { 1 }, .nstrategies = 1,
+	                          .threads = 2, .ops = 1, .seed = 5, .step = 1 };
+	struct viz_model m;
+
+	cfg.db = db_sqlite();
+	viz_model_init(&m, &cfg);
+	for (int t = 1; t <= 2; t++) {
+		feed(&m, EV_STEP, 0, t, 0, "update", ADD, -1);
+		done(&m, 0, t, 0, "update", 0, 0, 1);
+		commit(&m, 0, t, 0, 1);
+		exit_event(&m, t);
+	}
+	viz_draw(stdscr, &m, &step_view);
+	has("No order of steps loses a sale: the database reads and writes number_sold in"
+	    " one statement, under the row's lock", "step: why atomic cannot lose a sale");
+	viz_model_done(&m);
+
+	cfg.demo = &demo_coupon;
+	cfg.strategies[0] = 0;
+	viz_model_init(&m, &cfg);
+	for (int t = 1; t <= 2; t++) {
+		feed(&m, EV_STEP, 0, t, 0, "check", "SELECT redeemed FROM coupons WHERE code = $1",
+		     -1);
+		done(&m, 0, t, 0, "check", 1, 0, 0);
+	}
+	feed(&m, EV_READY, 0, 1, 0, "redeem", "INSERT INTO redemptions", -1);
+	viz_draw(stdscr, &m, &step_view);
+	has("Goal: redeem one coupon twice", "step: the coupon's goal");
+	has("holds redeemed = 0, as it read it", "step: the coupon's check is held");
+	for (int t = 1; t <= 2; t++) {
+		feed(&m, EV_STEP, 0, t, 0, "redeem", "INSERT INTO redemptions", -1);
+		done(&m, 0, t, 0, "redeem", 0, 0, 1);
+	}
+	viz_draw(stdscr, &m, &step_view);
+	has("✓ You won: T2 redeemed C0001 again, and $25 is given away.", "step: the coupon won");
+
+	/* 80x24: still the goal, the next steps and the wait, in fewer words. */
+	resize_term(24, 80);
+	viz_draw(stdscr, &m, &step_view);
+	has("Goal: redeem one coupon twice", "step at 80x24: the goal");
+	has("your move: 1 or 2 moves a thread, n the next step", "step at 80x24: the status");
+	ok(strstr(row(LINES - 1), " q  quit") != NULL, "step at 80x24: the footer keeps q");
+	resize_term(40, 132);
+	viz_model_done(&m);
+}
+
 int main(void)
 {
 	if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "en_US.UTF-8")) {
@@ -406,6 +626,10 @@ int main(void)
 	open_screen(40, 132);
 	test_product();
 	test_coupon();
+	test_step_naive();
+	test_step_locked(db_sqlite());
+	test_step_locked(db_postgres());
+	test_step_others();
 	close_screen();
 	test_no_color();
 	return done_testing();

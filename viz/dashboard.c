@@ -8,11 +8,22 @@
  * screen) but draws at most FRAME_MS apart, and only what changed reaches the
  * terminal.  Every way out (q, a signal, a lost database) goes through the end of
  * viz_run(): stop and join the workers, endwin(), then print.
+ *
+ * Step mode (--step, or s): the run's scheduler waits for a key before every
+ * step.  A number key is queued and handed to run_step() as soon as nothing
+ * moves, so keys typed ahead are taken in order; a key the run cannot take (a
+ * waiting thread, a finished one) is refused on the status line and drops the
+ * keys typed after it.  Undo (u) is a replay: stop the run, start a fresh one on
+ * a fresh database with every step taken but the last, and let its scheduler
+ * take them by itself — real SQL again, no snapshot.  When the dashboard
+ * closes, the last run's trace is printed, as a --schedule run prints it, and
+ * the report names the steps taken as a schedule that replays them.
  */
 #include "viz.h"
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +31,7 @@
 #include <time.h>
 
 #include "../core/report.h"
+#include "../core/trace.h"
 #include "draw.h"
 #include "model.h"
 #include "screen.h"
@@ -30,6 +42,7 @@
 #define DONE_MS 200             /* the run is over: only keys and signals matter */
 
 #define CTRL(c) ((c) & 0x1f)
+#define STEP_QUEUE 16           /* step mode: keys typed ahead of the run */
 
 /* The speeds + and - step through: delay before each step, 0 for full speed. */
 static const int paces[] = { 0, 1, 2, 5, 10, 20, 50, 100, 150, 250, 400, 600, 1000, 1500 };
@@ -47,7 +60,61 @@ struct dash {
 	enum run_status st;
 	char err[DB_ERRLEN];
 	long frames;
+
+	/* Step mode */
+	const struct cli *cli;
+	int queue[STEP_QUEUE];          /* threads to move (0: the next step), in order */
+	int nqueue;
+	char message[160];              /* why the last key did nothing */
+	const char *names[1];           /* the strategy, for the trace */
+	struct trace trace;             /* the run's trace, printed at the end */
+	struct lines { char **v; size_t n, cap; } lines, tokens;
+	int retried;                    /* an operation started again: tokens are no schedule */
 };
+
+static void lines_add(const char *line, void *arg)
+{
+	struct lines *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 32;
+		char **more = realloc(l->v, cap * sizeof *more);
+
+		if (!more)
+			return;         /* the printed trace ends short; the run goes on */
+		l->v = more;
+		l->cap = cap;
+	}
+	if ((l->v[l->n] = strdup(line)))
+		l->n++;
+}
+
+static void lines_clear(struct lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+/* Every event goes to the model; in step mode to the trace too, and each step
+ * taken to the list that becomes the report's schedule. */
+static void on_event(const struct event *e, void *arg)
+{
+	struct dash *d = arg;
+	char token[64];
+
+	viz_model_event(e, &d->model);
+	if (!d->cfg->step)
+		return;
+	trace_event(e, &d->trace);
+	if (e->kind == EV_RETRY)
+		d->retried = 1;
+	if (e->kind == EV_STEP && e->step && strcmp(e->step, "rollback")) {
+		snprintf(token, sizeof token, "t%d.%s", e->thread, e->step);
+		lines_add(token, &d->tokens);
+	}
+}
 
 static int64_t mono_ns(void)
 {
@@ -82,8 +149,24 @@ static int begin_run(struct dash *d)
 		d->run = NULL;
 		return -1;
 	}
+	if (d->cfg->step) {
+		d->names[0] = d->cfg->demo->strategies[d->cfg->strategies[0]].name;
+		if (trace_init(&d->trace, d->names, 1, d->cfg->threads, lines_add,
+		               &d->lines) != 0) {
+			snprintf(d->err, sizeof d->err, "out of memory");
+			d->st = RUN_INTERNAL;
+			viz_model_done(&d->model);
+			run_free(d->run);
+			d->run = NULL;
+			return -1;
+		}
+		/* Stepping by hand, the pace would only slow each key down. */
+		run_set_pace(d->run, d->view.step ? 0 : d->view.pace_ms);
+	}
 	d->waited = 0;
 	d->stopped_early = 0;
+	d->nqueue = 0;
+	d->retried = 0;
 	d->view.paused = d->cfg->paused;
 	d->host->watch(d->run);
 	/* Workers inherit this mask: resizes and Ctrl-Z go to the UI thread only. */
@@ -118,6 +201,20 @@ static void free_run(struct dash *d)
 	run_free(d->run);
 	d->run = NULL;
 	viz_model_done(&d->model);
+	if (d->cfg->step) {
+		trace_done(&d->trace);
+		lines_clear(&d->lines);
+		lines_clear(&d->tokens);
+	}
+}
+
+/* Stop the run and start another with the same configuration. */
+static int restart(struct dash *d)
+{
+	end_run(d);
+	free_run(d);
+	d->cfg->paused = 0;
+	return begin_run(d);
 }
 
 /* The run is over: join, check, and show the database's figures. */
@@ -125,7 +222,7 @@ static void finish(struct dash *d)
 {
 	const struct run_result *results[DEMO_STRATEGIES];
 
-	run_drain(d->run, viz_model_event, &d->model);
+	run_drain(d->run, on_event, d);
 	end_run(d);
 	for (int i = 0; i < d->cfg->nstrategies; i++)
 		results[i] = run_result(d->run, i);
@@ -151,7 +248,149 @@ static void set_pace(struct dash *d, int step)
 		return;
 	d->view.pace_ms = paces[i];
 	d->cfg->pace_ms = paces[i];     /* a restart keeps the speed */
-	run_set_pace(d->run, paces[i]);
+	if (!(d->cfg->step && d->view.step))
+		run_set_pace(d->run, paces[i]);
+}
+
+/* ---- step mode ------------------------------------------------------------ */
+
+static void say(struct dash *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct dash *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(d->message, sizeof d->message, fmt, ap);
+	va_end(ap);
+	d->view.message = d->message;
+}
+
+/* A number key or n: queue THREAD (0: the next step) for step_queue. */
+static void step_key(struct dash *d, int thread)
+{
+	int n = d->cfg->threads;
+	char has[32];
+
+	if (!d->cfg->step)
+		return;                 /* a free run: the threads are not ours to move */
+	if (thread > n) {
+		if (n == 1)
+			snprintf(has, sizeof has, "one thread, T1");
+		else
+			snprintf(has, sizeof has, n == 2 ? "T1 and T2" : "T1 to T%d", n);
+		say(d, "there is no T%d: this run has %s (-t %d)", thread, has, n);
+		return;
+	}
+	if (!d->view.step) {
+		say(d, "the run is playing by itself: s stops it before the next step");
+		return;
+	}
+	if (d->nqueue < STEP_QUEUE)
+		d->queue[d->nqueue++] = thread;
+}
+
+/* Hand the queued keys to the run, one each time nothing moves. */
+static void step_queue(struct dash *d)
+{
+	if (d->nqueue && d->waited) {
+		d->nqueue = 0;
+		say(d, "the run is over: u undoes the last step, r starts again");
+	}
+	while (d->nqueue) {
+		int granted, thread = d->queue[0], holder;
+		enum sched_grant rc = run_step(d->run, thread, &granted);
+
+		if (rc == SCHED_BUSY) {
+			if (!run_finished(d->run))
+				return;
+			rc = SCHED_FINISHED;
+		}
+		if (rc == SCHED_GRANTED) {
+			memmove(d->queue, d->queue + 1, (size_t)--d->nqueue * sizeof *d->queue);
+			d->view.message = NULL;
+			continue;
+		}
+		d->nqueue = 0;          /* the keys after it assumed it would go */
+		switch (rc) {
+		case SCHED_WAITING:
+			holder = viz_lane_waits_for(&d->model, 0, thread);
+			if (holder > 0)
+				say(d, "T%d waits for T%d's lock: move T%d on until it commits", thread,
+				    holder, holder);
+			else
+				say(d, "T%d waits for a lock: move another thread", thread);
+			break;
+		case SCHED_FINISHED:
+			if (run_finished(d->run))
+				say(d, "the run is over: u undoes the last step, r starts again");
+			else
+				say(d, "T%d has finished its work: move another thread", thread);
+			break;
+		case SCHED_AT_BARRIER:
+			say(d, "T%d waits for the others to finish this round: move them", thread);
+			break;
+		case SCHED_NO_THREAD:
+			say(d, "there is no T%d", thread);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* u: the same steps but the last, replayed on a fresh database. */
+static int undo(struct dash *d)
+{
+	int n = run_steps_taken(d->run, NULL, 0), *steps, rc;
+
+	if (n < 0) {
+		say(d, "cannot undo: out of memory");
+		return 0;
+	}
+	if (n == 0) {
+		say(d, "nothing to undo: no step has been taken yet");
+		return 0;
+	}
+	if (!(steps = malloc((size_t)n * sizeof *steps))) {
+		say(d, "cannot undo: out of memory");
+		return 0;
+	}
+	run_steps_taken(d->run, steps, n);
+	d->cfg->replay = steps;
+	d->cfg->nreplay = n - 1;
+	d->view.step = 1;               /* undo is stepping */
+	d->view.message = NULL;
+	rc = restart(d);
+	d->cfg->replay = NULL;          /* the run has its own copy */
+	d->cfg->nreplay = 0;
+	free(steps);
+	return rc;
+}
+
+/* s: step mode on or off.  A free run has no scheduler: it starts over in step
+ * mode, with its first strategy, as --step would. */
+static int toggle_step(struct dash *d)
+{
+	d->view.message = NULL;
+	d->nqueue = 0;
+	if (d->cfg->step) {
+		d->view.step = !d->view.step;
+		run_set_pace(d->run, d->view.step ? 0 : d->view.pace_ms);
+		if (d->view.step) {
+			d->view.paused = 0;
+			run_set_paused(d->run, 0);
+		}
+		run_set_step(d->run, d->view.step);
+		return 0;
+	}
+	d->cfg->step = 1;
+	d->cfg->nstrategies = 1;
+	d->cfg->threads = d->cli->threads_given && d->cli->threads <= CLI_STEP_THREADS
+	                  ? d->cli->threads : 2;
+	d->cfg->ops = d->cli->ops ? d->cli->ops : 1;
+	d->cfg->think_ms = 0;
+	d->view.step = 1;
+	return restart(d);
 }
 
 /* Handle key CH.  Returns 1 to leave the dashboard. */
@@ -162,7 +401,9 @@ static int key(struct dash *d, int ch)
 	case 'Q':
 		return 1;
 	case ' ':
-		if (!d->waited) {
+		if (d->cfg->step && d->view.step) {
+			say(d, "in step mode the number keys move the threads; s lets the run play");
+		} else if (!d->waited) {
 			d->view.paused = !d->view.paused;
 			run_set_paused(d->run, d->view.paused);
 		}
@@ -187,10 +428,28 @@ static int key(struct dash *d, int ch)
 		break;
 	case 'r':
 	case 'R':
-		end_run(d);
-		free_run(d);
-		d->cfg->paused = 0;
-		if (begin_run(d) != 0)
+		if (d->cfg->step)
+			d->view.step = 1;
+		d->view.message = NULL;
+		if (restart(d) != 0)
+			return 1;
+		break;
+	case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8':
+	case '9':
+		step_key(d, ch - '0');
+		break;
+	case 'n':
+	case 'N':
+		step_key(d, 0);
+		break;
+	case 'u':
+	case 'U':
+		if (d->cfg->step && undo(d) != 0)
+			return 1;
+		break;
+	case 's':
+	case 'S':
+		if (toggle_step(d) != 0)
 			return 1;
 		break;
 	}
@@ -209,9 +468,18 @@ static void loop(struct dash *d)
 
 		if (d->host->interrupted())
 			return;
-		n = run_drain(d->run, viz_model_event, &d->model);
+		if (d->cfg->step) {
+			/* Asked before the drain, so that the lanes drawn show every event
+			 * of the state these describe. */
+			d->view.awaiting = run_step_awaiting(d->run);
+			d->view.replaying = run_replaying(d->run);
+			d->view.nsteps = run_steps_taken(d->run, NULL, 0);   /* -1: unknown */
+		}
+		n = run_drain(d->run, on_event, d);
 		if (n)
 			dirty = 1;
+		if (d->cfg->step)
+			step_queue(d);
 		if (!d->waited && run_finished(d->run)) {
 			finish(d);
 			dirty = 1;
@@ -263,12 +531,33 @@ static void bench_note(struct dash *d, double cpu_s, double wall_s)
 	fclose(f);
 }
 
+/* The steps taken, "t1.read t2.read ...": a --schedule that replays them (one
+ * operation per thread; a listed schedule has no way to say more).  Malloc'd. */
+static char *step_schedule(const struct lines *tokens)
+{
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; i < tokens->n; i++)
+		len += strlen(tokens->v[i]) + 1;
+	if (!(s = malloc(len)))
+		return NULL;
+	s[0] = '\0';
+	for (size_t i = 0; i < tokens->n; i++) {
+		if (i)
+			strcat(s, " ");
+		strcat(s, tokens->v[i]);
+	}
+	return s;
+}
+
 int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host *host)
 {
-	struct dash d = { .cfg = cfg, .host = host };
+	struct dash d = { .cfg = cfg, .host = host, .cli = cli };
 	struct report rep = { 0 };
 	double cpu0, t0;
 	int status, interrupted;
+	char result[256], *schedule = NULL;
 
 	if (!cli->ops)
 		cfg->ops = cfg->demo->rounds ? VIZ_COUPON_OPS : VIZ_PRODUCT_OPS;
@@ -277,6 +566,7 @@ int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host
 	d.view.pace_ms = cfg->pace_ms;
 	d.view.backend = cfg->db->name;
 	d.view.row_locks = cfg->db->row_locks;
+	d.view.step = cfg->step;
 
 	if (begin_run(&d) != 0) {
 		fprintf(stderr, "racelab: %s\n", d.err);
@@ -310,7 +600,22 @@ int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host
 	rep.site = run_site_name(d.run);
 	rep.kept = cli->where != NULL;
 	rep.interrupted = d.stopped_early;     /* cut short: the counts are for what ran */
+	if (cfg->step) {
+		/* As a --schedule run prints it: the trace, the result, then the report,
+		 * which names the steps taken as a schedule that replays them. */
+		run_drain(d.run, on_event, &d);
+		for (size_t i = 0; i < d.lines.n; i++)
+			printf("%s\n", d.lines.v[i]);
+		if (!d.stopped_early && report_result(&rep, result, sizeof result) == 0)
+			printf("result: %s\n", result);
+		if (d.lines.n)
+			printf("\n");
+		if (cfg->ops == 1 && !d.retried && d.tokens.n)
+			schedule = step_schedule(&d.tokens);
+		rep.schedule = schedule;
+	}
 	report_text(stdout, &rep);
+	free(schedule);
 	fflush(stdout);
 
 	status = report_status(&rep);

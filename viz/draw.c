@@ -18,6 +18,7 @@
 #include <wchar.h>
 
 #include "../core/report.h"
+#include "../core/trace.h"
 
 /* ---- text ---------------------------------------------------------------- */
 
@@ -155,6 +156,24 @@ static void add(struct line *l, enum viz_style st, const char *fmt, ...)
 	l->n++;
 }
 
+/* Add TEXT, however long, in as many segments as it takes. */
+static void add_text(struct line *l, enum viz_style st, const char *text)
+{
+	size_t max = sizeof l->seg[0].text - 1;
+
+	while (*text) {
+		size_t n = strlen(text);
+
+		if (n > max) {
+			n = max;
+			while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+				n--;        /* not inside a UTF-8 character */
+		}
+		add(l, st, "%.*s", (int)n, text);
+		text += n;
+	}
+}
+
 static int put_line(WINDOW *w, int y, int x, int maxw, const struct line *l)
 {
 	int used = 0;
@@ -247,6 +266,7 @@ struct form {
 	int letters;
 	int long_marks;
 	int cost;               /* money an extra redemption gives away */
+	int step;               /* step mode: a person's pace, so waits are not timed */
 };
 
 /* A finished wait shorter than this was never seen waiting: no note. */
@@ -315,7 +335,10 @@ static void render_token(struct line *l, const struct viz_token *t, struct form 
 	step_name(name, sizeof name, t->step, f.letters);
 	switch (t->state) {
 	case TS_WAITING:
-		duration(d, sizeof d, v->clock_ns - t->wait_from_ns);
+		if (f.step)
+			snprintf(d, sizeof d, "waiting");
+		else
+			duration(d, sizeof d, v->clock_ns - t->wait_from_ns);
 		add(l, VS_WAIT, "%s %s %s", name, g->wait, d);
 		return;
 	case TS_FAILED:
@@ -335,7 +358,9 @@ static void render_token(struct line *l, const struct viz_token *t, struct form 
 		add(l, st, "%s", name);
 	if (t->no_rows)
 		add(l, VS_DIM, " 0 rows");
-	if (t->waited && !f.letters && t->wait_ns >= SHOW_WAIT_NS) {
+	if (t->waited && !f.letters && f.step) {
+		add(l, VS_DIM, " (waited)");
+	} else if (t->waited && !f.letters && t->wait_ns >= SHOW_WAIT_NS) {
 		duration(d, sizeof d, t->wait_ns);
 		add(l, VS_DIM, " (waited %s)", d);
 	}
@@ -378,7 +403,7 @@ void viz_draw_lane(WINDOW *w, int y, int x, int width, const struct viz_model *m
 	static struct line ops[VIZ_OPS_KEPT];   /* the UI thread's scratch space */
 	const struct viz_lane *lane = &m->panels[panel].lanes[thread - 1];
 	const struct viz_op *o;
-	struct form f = { .letters = use_letters(width), .cost = m->cost };
+	struct form f = { .letters = use_letters(width), .cost = m->cost, .step = m->step };
 	char sep[16];
 	int used, avail, n = 0, total = 0, sepw;
 
@@ -430,13 +455,161 @@ static void lanes_label(char *buf, size_t n, const struct demo_strategy *s, int 
 		snprintf(buf, n, "threads");
 }
 
+/* ---- step mode: what comes next, who holds what, the challenge ------------- */
+
+static const char *lock_name(const struct viz_model *m)
+{
+	return m->row_locks ? "the row lock" : "the database write lock";
+}
+
+void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_model *m,
+                          int panel, int thread, int rows)
+{
+	const struct viz_lane *lane = &m->panels[panel].lanes[thread - 1];
+	const struct viz_op *o = viz_lane_op(lane, 0);
+	const struct viz_token *t = o && o->ntok ? &o->tok[o->ntok - 1] : NULL;
+	int holder = viz_lane_waits_for(m, panel, thread);
+	int indent = 1 + digits(m->nthreads) + 1;
+	char text[TRACE_LINE + 64], sql[TRACE_LINE];
+	struct line l;
+
+	x += indent;
+	width -= indent + 1;
+	if (width <= 0 || rows <= 0)
+		return;
+	memset(&l, 0, sizeof l);
+	if (lane->exited) {
+		add(&l, VS_DIM, "finished");
+	} else if (holder > 0) {
+		add(&l, VS_WAIT, "%s T%d → T%d", viz_glyphs()->wait, thread, holder);
+		snprintf(text, sizeof text, "  T%d's %s waits for %s, which T%d holds until it"
+		         " commits", thread, t->step ? t->step : "step", lock_name(m), holder);
+		if (l.width + viz_width(text) > width)
+			snprintf(text, sizeof text, "  waits for %s until T%d commits",
+			         lock_name(m), holder);
+		add_text(&l, VS_NORMAL, text);
+	} else if (holder < 0) {
+		add(&l, VS_WAIT, "%s T%d waits", viz_glyphs()->wait, thread);
+		add_text(&l, VS_NORMAL, "  for a lock another connection holds");
+	} else if (lane->ready) {
+		trace_render_sql(lane->next_sql ? lane->next_sql : "", lane->next_args,
+		                 lane->next_nargs, sql, sizeof sql);
+		add(&l, VS_DIM, "next  ");
+		add(&l, VS_BOLD, "%s", lane->next_step ? lane->next_step : "?");
+		add(&l, VS_NORMAL, ": ");
+		add_text(&l, VS_NORMAL, sql);
+	} else if (t && t->kind == TOK_STEP && t->state == TS_RUNNING) {
+		add(&l, VS_NORMAL, "running %s", t->step ? t->step : "?");
+	} else if (m->coupon && o && o->done) {
+		add_text(&l, VS_DIM, "at the barrier: the next round starts when every thread"
+		         " is there");
+	}
+	put_line(w, y, x, width, &l);
+	if (rows < 2 || lane->exited)
+		return;
+	memset(&l, 0, sizeof l);
+	add(&l, VS_DIM, "holds ");
+	if (lane->has_read) {
+		add(&l, VS_NORMAL, "%s = %lld, as it read it", m->coupon ? "redeemed"
+		    : "number_sold", (long long)lane->last_read);
+		/* product: another thread has written since: what it holds is stale */
+		if (!m->coupon && m->panels[panel].counter != lane->last_read &&
+		    m->panels[panel].last_writer != thread)
+			add(&l, VS_LOST, " (stale: number_sold is %lld now)",
+			    (long long)m->panels[panel].counter);
+	}
+	if (lane->holds_lock && lane->has_read)
+		add(&l, VS_DIM, " %s ", viz_glyphs()->dot);
+	if (lane->holds_lock)
+		add(&l, VS_BOLD, "%s", lock_name(m));
+	if (!lane->has_read && !lane->holds_lock)
+		add(&l, VS_DIM, "nothing yet");
+	put_line(w, y + 1, x, width, &l);
+}
+
+/* Why no order of steps can break a safe strategy. */
+static const char *why_safe(const struct viz_model *m, const struct viz_panel *p)
+{
+	int locked = !strcmp(p->strategy->name, "locked");
+
+	if (m->coupon && locked)
+		return m->row_locks
+		       ? "No order of steps redeems it twice: the second thread waits at SELECT …"
+		         " FOR UPDATE until the first commits, so it reads redeemed = 1 and skips"
+		         " its redeem."
+		       : "No order of steps redeems it twice: the second thread waits at BEGIN"
+		         " IMMEDIATE until the first commits, so it reads redeemed = 1 and skips"
+		         " its redeem.";
+	if (m->coupon)
+		return "No order of steps redeems it twice: the UPDATE … AND redeemed = 0 checks"
+		       " and claims in one statement, under the row's lock; the second claim"
+		       " changes 0 rows and skips its redeem.";
+	if (locked)
+		return m->row_locks
+		       ? "No order of steps loses a sale: the second thread waits at SELECT … FOR"
+		         " UPDATE until the first commits, so it reads the new value."
+		       : "No order of steps loses a sale: the second thread waits at BEGIN"
+		         " IMMEDIATE until the first commits, so it reads the new value.";
+	return "No order of steps loses a sale: the database reads and writes number_sold"
+	       " in one statement, under the row's lock; there is no step between the read"
+	       " and the write to put another thread in.";
+}
+
+void viz_draw_challenge(WINDOW *w, int y, int x, int width, const struct viz_model *m,
+                        int panel, int rows)
+{
+	const struct viz_panel *p = &m->panels[panel];
+	const struct viz_mark *mk = p->nmarks ? &p->marks[(p->nmarks - 1) % VIZ_MARKS] : NULL;
+	int over = p->exited == m->nthreads, n;
+	char text[WRAP_LEN], lines[4][WRAP_LEN];
+	enum viz_style st;
+
+	viz_put(w, y, x, width, VS_BOLD, m->coupon ? "Goal: redeem one coupon twice"
+	        : "Goal: make the counter lose a sale");
+	if (rows < 2)
+		return;
+	if (viz_panel_won(m, p) && p->strategy->safe) {
+		snprintf(text, sizeof text, "%s BUG: %s, and %s is meant to be safe",
+		         viz_glyphs()->cross, m->coupon ? "a coupon was redeemed twice"
+		         : "a sale was lost", p->strategy->name);
+		st = VS_BAD;
+	} else if (viz_panel_won(m, p) && mk && m->coupon) {
+		snprintf(text, sizeof text, "%s You won: T%d redeemed C%04d again, and $%d is given"
+		         " away.  q ends the run and shows the database's count; u undoes a step.",
+		         viz_glyphs()->tick, mk->thread, mk->op + 1, m->cost);
+		st = VS_OK;
+	} else if (viz_panel_won(m, p) && mk) {
+		snprintf(text, sizeof text, "%s You won: T%d wrote %lld over T%d's %lld, so T%d's"
+		         " sale is lost.  q ends the run and shows the database's count; u undoes"
+		         " a step.", viz_glyphs()->tick, mk->thread, (long long)mk->tok.arg,
+		         mk->tok.victim, (long long)mk->tok.victim_value, mk->tok.victim);
+		st = VS_OK;
+	} else if (over && p->strategy->safe) {
+		snprintf(text, sizeof text, "%s", why_safe(m, p));
+		st = VS_BOLD;
+	} else if (over) {
+		snprintf(text, sizeof text, "No %s this time.  u undoes a step, r starts over:"
+		         " try another order.", m->coupon ? "double redemption" : "sale lost");
+		st = VS_NORMAL;
+	} else {
+		snprintf(text, sizeof text, "Not yet: %s so far.", m->coupon
+		         ? "no coupon redeemed twice" : "no sale lost");
+		st = VS_DIM;
+	}
+	n = wrap(text, width, lines, rows - 1 < 4 ? rows - 1 : 4);
+	for (int k = 0; k < n; k++)
+		viz_put(w, y + 1 + k, x, width, st, lines[k]);
+}
+
 /* ---- panels -------------------------------------------------------------- */
 
 /* How a panel's rows are shared out; the same for every panel, so that lanes and
  * figures line up side by side. */
 struct layout {
 	int header;             /* rows for what the strategy does */
+	int challenge;          /* step mode: rows for the challenge, its rule included */
 	int lanes;              /* lane rows, the last one "+N more" if threads are hidden */
+	int detail;             /* step mode: rows under each lane (next, holds) */
 	int log;                /* rows for the anomaly log; 0: none */
 	int verdict;            /* rows for the verdict */
 	int spacing;            /* rows per lane: 2 leaves a blank row between lanes */
@@ -520,10 +693,32 @@ static int compute_layout(int rows, int cols, const struct viz_model *m,
 			hdr = h;
 	}
 	lo->lanes = m->nthreads < rest - 1 ? m->nthreads : rest - 1;
-	lo->header = hdr < rest - lo->lanes ? hdr : rest - lo->lanes;
-	spare = rest - lo->lanes - lo->header;
+	spare = rest - lo->lanes - 1;           /* a row of the header at least */
+	if (m->step) {
+		/* The challenge and what each thread does next come first; then the
+		 * whole header (the SQLite note), what each thread holds, and a second
+		 * row for the challenge's outcome. */
+		if (spare >= 3) {
+			lo->challenge = 3;
+			spare -= 3;
+		}
+		if (spare >= lo->lanes) {
+			lo->detail = 1;
+			spare -= lo->lanes;
+		}
+	}
+	lo->header = hdr - 1 < spare ? hdr : spare + 1;
+	spare -= lo->header - 1;
+	if (lo->detail && spare >= lo->lanes) {
+		lo->detail = 2;
+		spare -= lo->lanes;
+	}
+	if (lo->challenge && spare >= 1) {
+		lo->challenge++;
+		spare--;
+	}
 	lo->verdict = 1;
-	lo->spacing = 1;
+	lo->spacing = 1 + lo->detail;
 	if (spare >= 1) {
 		lo->verdict = 2;
 		spare--;
@@ -534,7 +729,7 @@ static int compute_layout(int rows, int cols, const struct viz_model *m,
 		spare -= 1 + lo->log;
 	}
 	if (lo->lanes == m->nthreads && spare >= lo->lanes) {
-		lo->spacing = 2;
+		lo->spacing++;
 		spare -= lo->lanes;
 	}
 	if (lo->log && spare > 0) {
@@ -542,7 +737,7 @@ static int compute_layout(int rows, int cols, const struct viz_model *m,
 
 		lo->log += more;
 	}
-	lo->height = 2 + lo->header + 1 + lo->lanes * lo->spacing +
+	lo->height = 2 + lo->header + lo->challenge + 1 + lo->lanes * lo->spacing +
 	             (lo->log ? 1 + lo->log : 0) + 1 + 3 + 1 + lo->verdict;
 	return 0;
 }
@@ -732,6 +927,11 @@ static void draw_panel(WINDOW *w, int y, int x, int h, int width, const struct v
 		row += allot[i];
 	}
 	row = y + 1 + lo->header;
+	if (lo->challenge) {
+		rule(w, row++, x, width, "challenge", VS_DIM);
+		viz_draw_challenge(w, row, ix, iw, m, panel, lo->challenge - 1);
+		row += lo->challenge - 1;
+	}
 
 	lanes_label(label, sizeof label, p->strategy, iw);
 	rule(w, row++, x, width, label, VS_DIM);
@@ -747,10 +947,12 @@ static void draw_panel(WINDOW *w, int y, int x, int h, int width, const struct v
 			viz_put(w, row, ix, iw, VS_DIM, more);
 		} else {
 			viz_draw_lane(w, row, ix, iw, m, panel, t, v);
+			if (lo->detail)
+				viz_draw_lane_detail(w, row + 1, ix, iw, m, panel, t, lo->detail);
 		}
 		row += lo->spacing;
 	}
-	row = y + 1 + lo->header + 1 + lo->lanes * lo->spacing;
+	row = y + 1 + lo->header + lo->challenge + 1 + lo->lanes * lo->spacing;
 	if (lo->log) {
 		rule(w, row++, x, width, m->coupon ? "extra redemptions" : "lost updates", VS_DIM);
 		draw_log(w, row, ix, iw, lo->log, m, p);
@@ -795,8 +997,9 @@ static void config_text(char *buf, size_t n, const struct viz_model *m,
 	const struct run_config *cfg = m->cfg;
 	const struct viz_glyphs *g = viz_glyphs();
 
-	snprintf(buf, n, "%s %s %d threads %s %d %s %s seed %llu", v->backend, g->dot,
-	         cfg->threads, g->times, cfg->ops, m->coupon ? "rounds" : "ops", g->dot,
+	snprintf(buf, n, "%s %s %d thread%s %s %d %s%s %s seed %llu", v->backend, g->dot,
+	         cfg->threads, cfg->threads == 1 ? "" : "s", g->times, cfg->ops,
+	         m->coupon ? "round" : "op", cfg->ops == 1 ? "" : "s", g->dot,
 	         (unsigned long long)cfg->seed);
 }
 
@@ -820,6 +1023,17 @@ static int draw_title(WINDOW *w, int cols, const struct viz_model *m,
 	return 1;
 }
 
+/* The keys that name threads: "1", "1 or 2", "1 to 4". */
+static const char *keys_text(const struct viz_model *m)
+{
+	static char buf[16];
+
+	if (m->nthreads == 1)
+		return "1";
+	snprintf(buf, sizeof buf, m->nthreads == 2 ? "1 or 2" : "1 to %d", m->nthreads);
+	return buf;
+}
+
 /* What the run is doing, the configuration if the title had no room for it, and
  * the speed on the right. */
 static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
@@ -828,15 +1042,38 @@ static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
 	char speed[48], config[160];
 	int used = 0, sw;
 
-	if (m->finished)
+	if (m->step && v->message)
+		used += viz_put(w, 1, 0, cols, VS_KEY, " STEP "),
+		used += putf(w, 1, used, cols - used, VS_BOLD, " %s", v->message);
+	else if (m->finished && m->step)       /* time says nothing when a person steps */
+		used += putf(w, 1, 0, cols, VS_BOLD, "finished");
+	else if (m->finished)
 		used += putf(w, 1, 0, cols, VS_BOLD, "finished in %.1f s",
 		             (double)v->clock_ns / 1e9);
+	else if (m->step && v->replaying)
+		used += viz_put(w, 1, 0, cols, VS_WAIT, " UNDO "),
+		used += viz_put(w, 1, used, cols - used, VS_NORMAL,
+		                " replaying the steps so far on a fresh database…");
+	else if (m->step && v->step && v->awaiting)
+		used += viz_put(w, 1, 0, cols, VS_KEY, " STEP "),
+		used += putf(w, 1, used, cols - used, VS_NORMAL, cols >= 120
+		             ? " your move: %s moves that thread one step, n takes the next step %s"
+		             : " your move: %s moves a thread, n the next step%.0s", keys_text(m),
+		             m->cfg->schedule ? "of the schedule" : "in thread order");
+	else if (m->step && v->step)
+		used += viz_put(w, 1, 0, cols, VS_KEY, " STEP "),
+		used += viz_put(w, 1, used, cols - used, VS_NORMAL, " moving…");
 	else if (v->paused)
 		used += viz_put(w, 1, 0, cols, VS_WAIT, " PAUSED "),
 		used += viz_put(w, 1, used, cols - used, VS_NORMAL, " space resumes");
 	else
 		used += putf(w, 1, 0, cols, VS_BOLD, "running %.1f s", (double)v->clock_ns / 1e9);
-	if (v->pace_ms > 0)
+	if (m->step && v->step && v->nsteps >= 0)
+		snprintf(speed, sizeof speed, "%d step%s taken", v->nsteps,
+		         v->nsteps == 1 ? "" : "s");
+	else if (m->step && v->step)
+		snprintf(speed, sizeof speed, "step mode");
+	else if (v->pace_ms > 0)
 		snprintf(speed, sizeof speed, "speed %d ms/step", v->pace_ms);
 	else
 		snprintf(speed, sizeof speed, "full speed");
@@ -844,7 +1081,7 @@ static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
 	config_text(config, sizeof config, m, v);
 	if (!config_shown && used + 3 + viz_width(config) + 2 + sw <= cols)
 		used += putf(w, 1, used, cols - used, VS_DIM, "   %s", config);
-	else if (m->finished && used + 2 + 45 + 2 + sw <= cols)
+	else if (m->finished && !(m->step && v->message) && used + 2 + 45 + 2 + sw <= cols)
 		used += viz_put(w, 1, used, cols - used, VS_NORMAL,
 		                ": every figure below is the database's now");
 	if (sw + 2 <= cols - used)
@@ -854,19 +1091,43 @@ static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
 static void draw_footer(WINDOW *w, int y, int cols, const struct viz_model *m,
                         const struct viz_view *v)
 {
-	const char *keys[][2] = {
-		{ "space", v->paused ? "resume" : "pause" },
-		{ "+", "faster" },
-		{ "-", "slower" },
-		{ "r", m->finished ? "run again" : "restart" },
-		{ "?", v->help ? "close help" : "help" },
-		{ "q", "quit" },
-	};
-	int used = 0;
+	struct { char key[8]; const char *what; int optional; } keys[8];
+	int n = 0, used = 0, total = 0;
 
-	for (size_t i = 0; i < sizeof keys / sizeof *keys && used < cols; i++) {
-		used += putf(w, y, used, cols - used, VS_KEY, " %s ", keys[i][0]);
-		used += putf(w, y, used, cols - used, VS_NORMAL, " %s  ", keys[i][1]);
+#define KEY(k, w, o) (snprintf(keys[n].key, sizeof keys[n].key, "%s", k), \
+                      keys[n].what = (w), keys[n].optional = (o), n++)
+	if (m->step && v->step) {
+		/* Step mode: the keys that take steps; "1-2" names the threads there are. */
+		char threads[8];
+
+		snprintf(threads, sizeof threads, m->nthreads > 1 ? "1-%d" : "1", m->nthreads);
+		KEY(threads, "step", 0);
+		KEY("n", "next", 0);
+		KEY("u", "undo", 0);
+		KEY("s", "play", 0);
+	} else {
+		KEY("space", v->paused ? "resume" : "pause", 0);
+		KEY("+", "faster", m->step);
+		KEY("-", "slower", m->step);
+		KEY("s", "step", !m->step);
+	}
+	KEY("r", m->finished ? "run again" : "restart", 0);
+	KEY("?", v->help ? "close help" : "help", 0);
+	KEY("q", "quit", 0);
+#undef KEY
+	for (int i = 0; i < n; i++)
+		total += 2 + viz_width(keys[i].key) + 3 + viz_width(keys[i].what);
+	/* Too wide: leave out the keys the help also lists, last first. */
+	for (int i = n - 1; i >= 0 && total > cols; i--)
+		if (keys[i].optional) {
+			total -= 2 + viz_width(keys[i].key) + 3 + viz_width(keys[i].what);
+			keys[i].what = NULL;
+		}
+	for (int i = 0; i < n && used < cols; i++) {
+		if (!keys[i].what)
+			continue;
+		used += putf(w, y, used, cols - used, VS_KEY, " %s ", keys[i].key);
+		used += putf(w, y, used, cols - used, VS_NORMAL, " %s  ", keys[i].what);
 	}
 }
 
@@ -892,7 +1153,7 @@ void viz_draw_too_small(WINDOW *w, int npanels)
 void viz_draw_help(WINDOW *w, const struct viz_model *m)
 {
 	const struct viz_glyphs *g = viz_glyphs();
-	struct { char key[64]; enum viz_style st; char text[112]; } l[20];
+	struct { char key[64]; enum viz_style st; char text[112]; } l[28];
 	char lines[4][WRAP_LEN];
 	int n = 0, rows, cols, width = 0, h, y, y0, x0, keyw = 0, tw;
 
@@ -931,8 +1192,26 @@ void viz_draw_help(WINDOW *w, const struct viz_model *m)
 	HELP(g->sep, VS_DIM, "between one operation and the next");
 	HELP("so far", VS_DIM, "live figures, from the events as they come");
 	HELP("database", VS_BOLD, "at the end: counted in the database itself, and the verdict");
-	HELP("", VS_NORMAL, "space pause %s + faster %s - slower %s r restart %s q quit %s"
-	     " ? close", g->dot, g->dot, g->dot, g->dot, g->dot);
+	if (m->step) {
+		HELP("next write: ...", VS_NORMAL, "step mode: what the thread does when you move"
+		     " it, its step and the SQL it will send");
+		HELP("holds ...", VS_NORMAL, "what it holds: the value it read, and its lock"
+		     " until it commits");
+		HELP("", VS_WAIT, "T2 waits for a lock T1 holds: move T1 on until it commits");
+		snprintf(l[n - 1].key, sizeof l[n - 1].key, "%s T2 → T1", g->wait);
+		HELP("1 2 ...", VS_KEY, "move that thread one step (a waiting thread cannot move)");
+		HELP("n", VS_KEY, "the next step: of --schedule if one was given, else in"
+		     " thread order");
+		HELP("u", VS_KEY, "undo the last step: the steps before it are replayed on a"
+		     " fresh database");
+		HELP("s", VS_KEY, "step mode off: the run plays on by itself; s again stops it");
+		HELP("", VS_NORMAL, "1-9 step %s n next %s u undo %s s step or play %s r restart"
+		     " %s q quit %s ? close", g->dot, g->dot, g->dot, g->dot, g->dot, g->dot);
+	} else {
+		HELP("", VS_NORMAL, "space pause %s + faster %s - slower %s s step mode %s"
+		     " r restart %s q quit %s ? close", g->dot, g->dot, g->dot, g->dot, g->dot,
+		     g->dot);
+	}
 #undef HELP
 	for (int i = 0; i < n; i++)
 		if (viz_width(l[i].key) > keyw)

@@ -8,6 +8,11 @@
  * A panel: its name; what one operation does and the Django code it corresponds
  * to; one lane per thread; the live figures ("so far"); and, once the run is
  * over, the database's figures and the verdict.
+ *
+ * Step mode (model.step) adds, under the panel's description, the challenge (its
+ * goal, then whether it is won, or why it cannot be), and under each lane what
+ * the thread will do next (its step and SQL) or whom it waits for (T2 → T1), and
+ * what it holds (the value it read, its lock).
  */
 #ifndef RACELAB_VIZ_DRAW_H
 #define RACELAB_VIZ_DRAW_H
@@ -25,6 +30,13 @@ struct viz_view {
 	int64_t clock_ns;       /* the run clock now: how long waits have lasted */
 	const char *backend;    /* "sqlite", "postgres" */
 	int row_locks;          /* the backend has SELECT … FOR UPDATE */
+
+	/* Step mode (a run with model.step): */
+	int step;               /* on: every step waits for a key (off: the run plays) */
+	int awaiting;           /* ... and the run waits for one now */
+	int replaying;          /* an undo is replaying the steps so far */
+	int nsteps;             /* steps taken so far (-1: not known) */
+	const char *message;    /* why the last key did nothing, or NULL */
 };
 
 #define VIZ_MIN_PANEL_COLS 24   /* narrower than this, a lane cannot show a step */
@@ -42,6 +54,14 @@ void viz_draw_too_small(WINDOW *w, int npanels);
 void viz_draw_lane(WINDOW *w, int y, int x, int width, const struct viz_model *m,
                    int panel, int thread, const struct viz_view *v);
 void viz_draw_help(WINDOW *w, const struct viz_model *m);
+/* Step mode: under lane THREAD, ROWS (1 or 2) rows from Y: what it does next, or
+ * whom it waits for; then what it holds. */
+void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_model *m,
+                          int panel, int thread, int rows);
+/* Step mode: the challenge of PANEL in ROWS (2 or more) rows from Y: the goal,
+ * then the outcome: won, not yet, or why no order of steps can win. */
+void viz_draw_challenge(WINDOW *w, int y, int x, int width, const struct viz_model *m,
+                        int panel, int rows);
 
 /* Write UTF-8 text S at (y, x) in style ST, clipped to MAXW columns (ASCII
  * stand-ins when the glyphs are ASCII).  Returns the columns written. */

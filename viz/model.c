@@ -315,6 +315,7 @@ void viz_model_event(const struct event *e, void *model)
 		op_for(lane, e)->done = 1;
 		p->ops_done++;
 		p->committed += e->value;
+		lane->has_read = 0;             /* the operation is over: it holds nothing */
 		break;
 	case EV_ABORT:
 		o = op_for(lane, e);
