@@ -79,8 +79,7 @@ static void start_signal_thread(void)
 struct trace_sink {
 	FILE *print;            /* NULL: not printed */
 	int keep;
-	char **lines;
-	size_t n, cap;
+	struct trace_lines kept;
 };
 
 static void print_line(const char *line, void *arg)
@@ -89,26 +88,8 @@ static void print_line(const char *line, void *arg)
 
 	if (t->print)
 		fprintf(t->print, "%s\n", line);
-	if (t->keep) {
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? 2 * t->cap : 64;
-			char **more = realloc(t->lines, cap * sizeof *more);
-
-			if (!more)
-				return;         /* the JSON trace ends short; the run goes on */
-			t->lines = more;
-			t->cap = cap;
-		}
-		if ((t->lines[t->n] = strdup(line)))
-			t->n++;
-	}
-}
-
-static void sink_done(struct trace_sink *t)
-{
-	for (size_t i = 0; i < t->n; i++)
-		free(t->lines[i]);
-	free(t->lines);
+	if (t->keep)
+		trace_lines_add(line, &t->kept);
 }
 
 static uint64_t fresh_seed(void)
@@ -179,8 +160,8 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	rep.interrupted = atomic_load(&interrupted);
 	if (cfg->schedule) {
 		rep.schedule = cfg->schedule;
-		rep.trace = sink.lines;
-		rep.ntrace = sink.n;
+		rep.trace = sink.kept.v;
+		rep.ntrace = sink.kept.n;
 		if (report_result(&rep, result, sizeof result) == 0)
 			rep.result = result;
 		if (rep.result && sink.print == stdout)
@@ -205,7 +186,7 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	}
 	set_current(NULL);
 	trace_done(&trace);
-	sink_done(&sink);
+	trace_lines_clear(&sink.kept);
 	run_free(r);
 	return status;
 }

@@ -25,6 +25,31 @@ void trace_done(struct trace *t)
 	t->pending = NULL;
 }
 
+void trace_lines_add(const char *line, void *arg)
+{
+	struct trace_lines *l = arg;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		char **more = realloc(l->v, cap * sizeof *more);
+
+		if (!more)
+			return;
+		l->v = more;
+		l->cap = cap;
+	}
+	if ((l->v[l->n] = strdup(line)))
+		l->n++;
+}
+
+void trace_lines_clear(struct trace_lines *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
 void trace_render_sql(const char *sql, const struct ev_arg *args, int nargs, char *buf,
                       size_t n)
 {

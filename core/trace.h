@@ -43,6 +43,18 @@ void trace_done(struct trace *t);
 /* Feed one event (an ev_fn). */
 void trace_event(const struct event *e, void *trace);
 
+/* Trace lines kept for later: a scheduled run's JSON report, the trace printed
+ * after the dashboard closes. */
+struct trace_lines {
+	char **v;
+	size_t n, cap;
+};
+
+/* Append a copy of LINE to the struct trace_lines ARG (a trace_out).  Out of
+ * memory, the list ends short and the run goes on. */
+void trace_lines_add(const char *line, void *arg);
+void trace_lines_clear(struct trace_lines *l);
+
 /* SQL with its bound values written in, for people to read: $1 -> 'C0001'. */
 void trace_render_sql(const char *sql, const struct ev_arg *args, int nargs, char *buf,
                       size_t n);

@@ -68,34 +68,9 @@ struct dash {
 	char message[160];              /* why the last key did nothing */
 	const char *names[1];           /* the strategy, for the trace */
 	struct trace trace;             /* the run's trace, printed at the end */
-	struct lines { char **v; size_t n, cap; } lines, tokens;
+	struct trace_lines lines, tokens;
 	int retried;                    /* an operation started again: tokens are no schedule */
 };
-
-static void lines_add(const char *line, void *arg)
-{
-	struct lines *l = arg;
-
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 32;
-		char **more = realloc(l->v, cap * sizeof *more);
-
-		if (!more)
-			return;         /* the printed trace ends short; the run goes on */
-		l->v = more;
-		l->cap = cap;
-	}
-	if ((l->v[l->n] = strdup(line)))
-		l->n++;
-}
-
-static void lines_clear(struct lines *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof *l);
-}
 
 /* Every event goes to the model; in step mode to the trace too, and each step
  * taken to the list that becomes the report's schedule. */
@@ -112,7 +87,7 @@ static void on_event(const struct event *e, void *arg)
 		d->retried = 1;
 	if (e->kind == EV_STEP && e->step && strcmp(e->step, "rollback")) {
 		snprintf(token, sizeof token, "t%d.%s", e->thread, e->step);
-		lines_add(token, &d->tokens);
+		trace_lines_add(token, &d->tokens);
 	}
 }
 
@@ -151,7 +126,7 @@ static int begin_run(struct dash *d)
 	}
 	if (d->cfg->step) {
 		d->names[0] = d->cfg->demo->strategies[d->cfg->strategies[0]].name;
-		if (trace_init(&d->trace, d->names, 1, d->cfg->threads, lines_add,
+		if (trace_init(&d->trace, d->names, 1, d->cfg->threads, trace_lines_add,
 		               &d->lines) != 0) {
 			snprintf(d->err, sizeof d->err, "out of memory");
 			d->st = RUN_INTERNAL;
@@ -203,8 +178,8 @@ static void free_run(struct dash *d)
 	viz_model_done(&d->model);
 	if (d->cfg->step) {
 		trace_done(&d->trace);
-		lines_clear(&d->lines);
-		lines_clear(&d->tokens);
+		trace_lines_clear(&d->lines);
+		trace_lines_clear(&d->tokens);
 	}
 }
 
@@ -533,7 +508,7 @@ static void bench_note(struct dash *d, double cpu_s, double wall_s)
 
 /* The steps taken, "t1.read t2.read ...": a --schedule that replays them (one
  * operation per thread; a listed schedule has no way to say more).  Malloc'd. */
-static char *step_schedule(const struct lines *tokens)
+static char *step_schedule(const struct trace_lines *tokens)
 {
 	size_t len = 1;
 	char *s;
