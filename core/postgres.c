@@ -45,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sys.h"
+
 #define FIRST_WAIT_NS (2LL * 1000000)          /* no result this soon: a lock wait */
 #define NEXT_WAIT_NS (10LL * 1000000)          /* then call on_wait this often */
 #define CANCEL_AGAIN_NS (1000LL * 1000000)     /* a cancel that did not land is resent */
@@ -76,14 +78,6 @@ struct db_conn {
 	void *arg;
 	char lost[DB_ERRLEN];   /* the connection died after a statement completed */
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 /* Copy the first line of MSG into err, without "ERROR:  "-style prefixes. */
 static void first_line(char *err, const char *prefix, const char *msg)
@@ -291,7 +285,7 @@ static unsigned random24(void)
 
 	if (getentropy(b, sizeof b) == 0)
 		return (unsigned)b[0] << 16 | (unsigned)b[1] << 8 | b[2];
-	return (unsigned)(now_ns() ^ (int64_t)getpid() << 20) & 0xffffff;
+	return (unsigned)(sys_now_ns() ^ (int64_t)getpid() << 20) & 0xffffff;
 }
 
 static db_area *area_create(db_site *site, const char *label, char *err)
@@ -432,7 +426,7 @@ enum wait_end { WAIT_READY, WAIT_LOST, WAIT_NO_ANSWER };
 static enum wait_end wait_ready(db_conn *c, int report, int *cancelled)
 {
 	int sock = PQsocket(c->pg);
-	int64_t now = now_ns(), next = now + FIRST_WAIT_NS, stop_at = 0, cancel_at = 0;
+	int64_t now = sys_now_ns(), next = now + FIRST_WAIT_NS, stop_at = 0, cancel_at = 0;
 
 	/* Ask libpq first and the socket only when libpq needs more: the answer to a
 	 * short statement usually arrives in one packet, so one poll and one read. */
@@ -440,7 +434,7 @@ static enum wait_end wait_ready(db_conn *c, int report, int *cancelled)
 		struct pollfd p = { .fd = sock, .events = POLLIN };
 		int ms;
 
-		now = now_ns();
+		now = sys_now_ns();
 		if (report && now >= next) {
 			next = now + NEXT_WAIT_NS;
 			if (c->on_wait && c->on_wait(c->arg) > 0) {

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "sched.h"
+#include "sys.h"
 
 #define RING_SLOTS 1024         /* events a worker may be ahead of the consumer */
 #define MAX_RETRIES 1000        /* an operation retried this often counts as an error */
@@ -98,26 +99,10 @@ struct run {
 	_Atomic int lost;
 };
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void die_on(int rc, const char *what)
-{
-	if (rc != 0) {
-		fprintf(stderr, "racelab: internal error: %s: %s\n", what, strerror(rc));
-		abort();
-	}
-}
-
 static void barrier_init(struct barrier *b, int parties)
 {
-	die_on(pthread_mutex_init(&b->mu, NULL), "pthread_mutex_init");
-	die_on(pthread_cond_init(&b->cv, NULL), "pthread_cond_init");
+	sys_check(pthread_mutex_init(&b->mu, NULL), "pthread_mutex_init");
+	sys_check(pthread_cond_init(&b->cv, NULL), "pthread_cond_init");
 	b->parties = parties;
 	b->arrived = 0;
 	b->generation = 0;
@@ -135,7 +120,7 @@ static void barrier_release(struct barrier *b)
 		sched_release(b->sched, b);
 	b->arrived = 0;
 	b->generation++;
-	die_on(pthread_cond_broadcast(&b->cv), "pthread_cond_broadcast");
+	sys_check(pthread_cond_broadcast(&b->cv), "pthread_cond_broadcast");
 }
 
 /* Wait until every party has arrived.  Returns -1 if the run stopped instead. */
@@ -143,35 +128,35 @@ static int barrier_wait(struct barrier *b, struct run *r, int thread)
 {
 	int rc = 0;
 
-	die_on(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
+	sys_check(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
 	unsigned gen = b->generation;
 	if (++b->arrived >= b->parties)
 		barrier_release(b);
 	else if (b->sched)
 		sched_park(b->sched, thread, b);        /* under b->mu: before any release */
 	while (gen == b->generation && !atomic_load(&r->stopping))
-		die_on(pthread_cond_wait(&b->cv, &b->mu), "pthread_cond_wait");
+		sys_check(pthread_cond_wait(&b->cv, &b->mu), "pthread_cond_wait");
 	if (gen == b->generation)
 		rc = -1;
-	die_on(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
+	sys_check(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
 	return rc;
 }
 
 /* A thread that will not come back: the others must no longer wait for it. */
 static void barrier_leave(struct barrier *b)
 {
-	die_on(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
+	sys_check(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
 	b->parties--;
 	if (b->arrived > 0 && b->arrived >= b->parties)
 		barrier_release(b);
-	die_on(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
+	sys_check(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
 }
 
 static void barrier_wake(struct barrier *b)
 {
-	die_on(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
-	die_on(pthread_cond_broadcast(&b->cv), "pthread_cond_broadcast");
-	die_on(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
+	sys_check(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
+	sys_check(pthread_cond_broadcast(&b->cv), "pthread_cond_broadcast");
+	sys_check(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
 }
 
 /* ---- events -------------------------------------------------------------- */
@@ -190,7 +175,7 @@ static void emit(struct worker *w, enum ev_kind kind, const char *step, const ch
 {
 	struct event e;
 
-	e.t_ns = now_ns() - w->run->t0_ns;
+	e.t_ns = sys_now_ns() - w->run->t0_ns;
 	e.kind = kind;
 	e.strategy = w->lane->index;
 	e.thread = w->thread;
@@ -215,7 +200,7 @@ static void emit_done(struct worker *w, const char *step, const db_result *res)
 {
 	struct event e = { 0 };
 
-	e.t_ns = now_ns() - w->run->t0_ns;
+	e.t_ns = sys_now_ns() - w->run->t0_ns;
 	e.kind = EV_DONE;
 	e.strategy = w->lane->index;
 	e.thread = w->thread;
@@ -232,7 +217,7 @@ static void emit_commit(struct worker *w)
 {
 	struct event e = { 0 };
 
-	e.t_ns = now_ns() - w->run->t0_ns;
+	e.t_ns = sys_now_ns() - w->run->t0_ns;
 	e.kind = EV_COMMIT;
 	e.strategy = w->lane->index;
 	e.thread = w->thread;
@@ -257,11 +242,11 @@ static int gate_sleep(struct run *r, int ms)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	die_on(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
+	sys_check(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
 	int rc = 0;
 	while (!atomic_load(&r->stopping) && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&r->gate_cv, &r->gate_mu, &until);
-	die_on(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
+	sys_check(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
 	return atomic_load(&r->stopping);
 }
 
@@ -292,10 +277,10 @@ static enum step_rc gate_pass(struct worker *w, const char *step, const char *sq
 	if (r->sched && sched_gate(r->sched, w->thread, step_index(w, step)) != 0)
 		return STEP_STOP;
 	if (atomic_load(&r->paused)) {
-		die_on(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
+		sys_check(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
 		while (atomic_load(&r->paused) && !atomic_load(&r->stopping))
-			die_on(pthread_cond_wait(&r->gate_cv, &r->gate_mu), "pthread_cond_wait");
-		die_on(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
+			sys_check(pthread_cond_wait(&r->gate_cv, &r->gate_mu), "pthread_cond_wait");
+		sys_check(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
 	}
 	pace = atomic_load(&r->pace_ms);
 	if (pace > 0 && gate_sleep(r, pace))
@@ -305,9 +290,9 @@ static enum step_rc gate_pass(struct worker *w, const char *step, const char *sq
 
 static void gate_changed(struct run *r)
 {
-	die_on(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
-	die_on(pthread_cond_broadcast(&r->gate_cv), "pthread_cond_broadcast");
-	die_on(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
+	sys_check(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
+	sys_check(pthread_cond_broadcast(&r->gate_cv), "pthread_cond_broadcast");
+	sys_check(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
 }
 
 /* ---- steps (step.h) ------------------------------------------------------ */
@@ -336,10 +321,10 @@ static int on_wait(void *arg)
 
 static void lose_database(struct run *r, const char *why)
 {
-	die_on(pthread_mutex_lock(&r->err_mu), "pthread_mutex_lock");
+	sys_check(pthread_mutex_lock(&r->err_mu), "pthread_mutex_lock");
 	if (!r->error[0])
 		snprintf(r->error, sizeof r->error, "%s", why);
-	die_on(pthread_mutex_unlock(&r->err_mu), "pthread_mutex_unlock");
+	sys_check(pthread_mutex_unlock(&r->err_mu), "pthread_mutex_unlock");
 	atomic_store(&r->lost, 1);
 	run_stop(r);
 }
@@ -504,7 +489,7 @@ static void *worker_main(void *arg)
 	}
 	if (d->rounds)
 		barrier_leave(&w->lane->round);
-	w->end_ns = now_ns() - r->t0_ns;
+	w->end_ns = sys_now_ns() - r->t0_ns;
 	emit(w, EV_EXIT, NULL, NULL, NULL, 0, NULL);
 	if (r->sched)
 		sched_exit(r->sched, w->thread);
@@ -585,9 +570,9 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 	r->db = cfg->db;
 	atomic_store(&r->pace_ms, cfg->pace_ms);
 	atomic_store(&r->paused, cfg->paused);
-	die_on(pthread_mutex_init(&r->gate_mu, NULL), "pthread_mutex_init");
-	die_on(pthread_cond_init(&r->gate_cv, NULL), "pthread_cond_init");
-	die_on(pthread_mutex_init(&r->err_mu, NULL), "pthread_mutex_init");
+	sys_check(pthread_mutex_init(&r->gate_mu, NULL), "pthread_mutex_init");
+	sys_check(pthread_cond_init(&r->gate_cv, NULL), "pthread_cond_init");
+	sys_check(pthread_mutex_init(&r->err_mu, NULL), "pthread_mutex_init");
 	r->nworkers = cfg->nstrategies * cfg->threads;
 	barrier_init(&r->start, r->nworkers);
 	for (int i = 0; i < cfg->nstrategies; i++) {
@@ -653,7 +638,7 @@ fail:
 
 enum run_status run_start(struct run *r)
 {
-	r->t0_ns = now_ns();
+	r->t0_ns = sys_now_ns();
 	for (int i = 0; i < r->cfg.nstrategies; i++)
 		for (int t = 0; t < r->cfg.threads; t++) {
 			struct worker *w = &r->lanes[i].workers[t];
@@ -781,7 +766,7 @@ enum run_status run_wait(struct run *r)
 			struct worker *w = &r->lanes[i].workers[t];
 
 			if (w->started) {
-				die_on(pthread_join(w->tid, NULL), "pthread_join");
+				sys_check(pthread_join(w->tid, NULL), "pthread_join");
 				w->started = 0;
 			}
 		}

@@ -35,6 +35,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "sys.h"
+
 /* PostgreSQL breaks a deadlock after deadlock_timeout (1 s by default); if it has
  * not after this long, something outside the run holds the lock: give up. */
 #define DEADLOCK_PATIENCE_NS (10LL * 1000000000LL)
@@ -79,22 +81,6 @@ struct sched {
 	int ntaken, cap_taken;
 	int lost_taken;         /* ... out of memory: the list is incomplete */
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static void check(int rc, const char *what)
-{
-	if (rc != 0) {
-		fprintf(stderr, "racelab: internal error: %s: %s\n", what, strerror(rc));
-		abort();
-	}
-}
 
 uint64_t sched_rand(uint64_t *state)
 {
@@ -234,11 +220,11 @@ struct sched *sched_new(const struct sched_spec *spec, const char *const *steps,
 	s->nthreads = nthreads;
 	s->rng = seed;
 	s->hooks = *hooks;
-	check(pthread_mutex_init(&s->mu, NULL), "pthread_mutex_init");
+	sys_check(pthread_mutex_init(&s->mu, NULL), "pthread_mutex_init");
 	for (int i = 1; i <= nthreads; i++) {
 		s->t[i].state = MOVING;         /* on their way to the start barrier */
 		s->t[i].target = -1;
-		check(pthread_cond_init(&s->t[i].cv, NULL), "pthread_cond_init");
+		sys_check(pthread_cond_init(&s->t[i].cv, NULL), "pthread_cond_init");
 	}
 	return s;
 fail:
@@ -263,22 +249,22 @@ void sched_free(struct sched *s)
 
 static void lock(struct sched *s)
 {
-	check(pthread_mutex_lock(&s->mu), "pthread_mutex_lock");
+	sys_check(pthread_mutex_lock(&s->mu), "pthread_mutex_lock");
 }
 
 static void unlock(struct sched *s)
 {
-	check(pthread_mutex_unlock(&s->mu), "pthread_mutex_unlock");
+	sys_check(pthread_mutex_unlock(&s->mu), "pthread_mutex_unlock");
 }
 
 static void wake(struct sched *s, int i)
 {
-	check(pthread_cond_signal(&s->t[i].cv), "pthread_cond_signal");
+	sys_check(pthread_cond_signal(&s->t[i].cv), "pthread_cond_signal");
 }
 
 static void sleep_on(struct sched *s, int i)
 {
-	check(pthread_cond_wait(&s->t[i].cv, &s->mu), "pthread_cond_wait");
+	sys_check(pthread_cond_wait(&s->t[i].cv, &s->mu), "pthread_cond_wait");
 }
 
 /* A listed schedule: the next thread to go, or 0. */
@@ -415,7 +401,7 @@ static void declare_deadlock(struct sched *s, int self)
 			victim = i;
 	}
 	s->deadlock = 1;
-	s->deadlock_ns = now_ns();
+	s->deadlock_ns = sys_now_ns();
 	if (s->hooks.deadlock)
 		s->hooks.deadlock(s->hooks.arg, self, text);
 	if (!s->hooks.blocked) {
@@ -567,7 +553,7 @@ enum sched_wait sched_wait(struct sched *s, int thread)
 				if (s->t[i].state == BLOCKED &&
 				    (!victim || s->t[i].blocked_seq > s->t[victim].blocked_seq))
 					victim = i;
-			if (victim == thread && now_ns() - s->deadlock_ns > DEADLOCK_PATIENCE_NS) {
+			if (victim == thread && sys_now_ns() - s->deadlock_ns > DEADLOCK_PATIENCE_NS) {
 				t->give_up = 1;
 				continue;
 			}

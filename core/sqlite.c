@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sys.h"
+
 #define BUSY_GIVE_UP_NS (30LL * 1000000000LL)   /* a wait this long is a retry, not a hang */
 #define STMT_CACHE 16                              /* prepared statements kept per connection */
 
@@ -56,14 +58,6 @@ struct db_conn {
 	struct cached_stmt cache[STMT_CACHE];
 	int ncache;
 };
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static void remove_files(const char *dir)
 {
@@ -204,7 +198,7 @@ static void area_drop(db_area *area)
 static int busy_handler(void *arg, int count)
 {
 	db_conn *c = arg;
-	int64_t now = now_ns();
+	int64_t now = sys_now_ns();
 	struct timespec pause = { 0, 0 };
 
 	if (count == 0)
@@ -218,7 +212,7 @@ static int busy_handler(void *arg, int count)
 			/* A scheduled run held us while others moved: that was not a wait
 			 * for the lock to count against our patience, and it asks for one
 			 * prompt retry (a probe: does the lock come free now?). */
-			c->wait_start_ns += now_ns() - now;
+			c->wait_start_ns += sys_now_ns() - now;
 			return 1;
 		}
 	}

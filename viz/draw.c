@@ -1167,7 +1167,7 @@ void viz_draw_help(WINDOW *w, const struct viz_model *m)
 		HELP("C 0 rows", VS_NORMAL, "claim: the UPDATE ... AND redeemed = 0 found it taken");
 		HELP("skip", VS_DIM, "the thread's own check said no: its next steps are skipped");
 		HELP("", VS_NORMAL, "%s", "");
-		snprintf(l[n - 1].key, sizeof l[n - 1].key, "R %s 2nd use -$25", g->cross);
+		snprintf(l[n - 1].key, sizeof l[n - 1].key, "R %s 2nd use -$%d", g->cross, m->cost);
 		l[n - 1].st = VS_LOST;
 		snprintf(l[n - 1].text, sizeof l[n - 1].text,
 		         "redeemed a coupon that was already redeemed: money lost");
