@@ -545,3 +545,64 @@ int lesson_finish(struct lesson *l, const struct cli *cli, int status)
 	lesson_free(l);
 	return status;
 }
+
+/* Append LINE[0..LEN) to BUF without Markdown's ` and ** marks. */
+static void caption_append(char *buf, size_t n, const char *line, size_t len)
+{
+	size_t k = strlen(buf);
+
+	if (k && k + 1 < n)
+		buf[k++] = '\n';
+	for (size_t i = 0; i < len && k + 1 < n; i++) {
+		if (line[i] == '`' || (line[i] == '*' && i + 1 < len && line[i + 1] == '*')) {
+			i += line[i] == '*';
+			continue;
+		}
+		buf[k++] = line[i];
+	}
+	buf[k] = '\0';
+}
+
+void lesson_caption(const struct lesson *l, char *buf, size_t n)
+{
+	const char *texts[] = { l->before, l->after };
+	char title[200];
+	int bullets = 0;
+
+	buf[0] = '\0';
+	snprintf(title, sizeof title, "Lesson %d: %s", l->number, l->title);
+	caption_append(buf, n, title, strlen(title));
+	for (int t = 0; t < 2; t++) {
+		const char *p = texts[t] ? strstr(texts[t], "\n## What to look at") : NULL;
+
+		if (!p)
+			continue;
+		p = strchr(p + 1, '\n');
+		while (p && *++p && strncmp(p, "## ", 3) != 0 && bullets < 3) {
+			const char *end = strchr(p, '\n');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+
+			if (!strncmp(p, "- ", 2)) {
+				caption_append(buf, n, p + 2, len - 2);
+				bullets++;
+				/* the bullet's indented continuation lines, on the same line */
+				while (end && end[1] == ' ' && end[2] == ' ') {
+					const char *more = end + 1, *next = strchr(more, '\n');
+					size_t k = strlen(buf);
+
+					while (*more == ' ')
+						more++;
+					if (k + 1 < n)
+						strcpy(buf + k, " ");
+					k = strlen(buf);
+					caption_append(buf + k, n - k, "", 0);
+					caption_append(buf + k, n - k, more,
+					               next ? (size_t)(next - more) : strlen(more));
+					end = next;
+				}
+			}
+			p = end;
+		}
+		return;
+	}
+}

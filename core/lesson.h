@@ -46,6 +46,11 @@ struct lesson {
 	char **run_argv;                /* lesson_start: what cli_parse was given */
 };
 
+/* The lines the dashboard shows under a lesson's demo: "Lesson N: title", then
+ * the first line of each bullet of its "What to look at" section (at most
+ * three), without Markdown's marks; '\n'-separated, in BUF. */
+void lesson_caption(const struct lesson *l, char *buf, size_t n);
+
 /* Print the lessons, number and title, one a line.  Returns 0, or an exit
  * status (70: the lessons cannot be found) with one line in err. */
 int lesson_list(FILE *out, char *err, size_t errlen);

@@ -254,8 +254,14 @@ int main(int argc, char **argv)
 		cfg.pace_ms = atoi(getenv("RACELAB_PACE_MS"));
 
 	start_signal_thread();
-	if (use_dashboard(&cli))
-		rc = viz_run(&cli, &cfg, &(struct viz_host){ set_current, was_interrupted });
+	if (use_dashboard(&cli)) {
+		char caption[1024];
+
+		if (lesson.path)
+			lesson_caption(&lesson, caption, sizeof caption);
+		rc = viz_run(&cli, &cfg, &(struct viz_host){ set_current, was_interrupted,
+		                                             lesson.path ? caption : NULL });
+	}
 	else
 		rc = run_headless(&cli, &cfg);
 	return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;

@@ -318,6 +318,21 @@ static void test_product(void)
 	viz_draw(stdscr, &m, &view);
 	has("─ naive ", "back at 132x40 the panels return");
 
+	/* A lesson's caption: under the panels, above the footer, as many lines as fit. */
+	view.caption = "Lesson 1: The lost update\nOn the dashboard: two lanes read the same value";
+	viz_draw(stdscr, &m, &view);
+	ok(strstr(row(37), "Lesson 1: The lost update") != NULL, "the lesson's title is under"
+	   " the panels");
+	ok(strstr(row(38), "two lanes read the same value") != NULL, "... then what to look at,"
+	   " just above the footer");
+	has("─ naive ", "... and the panels are still drawn");
+	resize_term(24, 80);
+	viz_draw(stdscr, &m, &view);
+	ok(find("T2 R 0 W 1 ✗") >= 0 && find("too small") < 0,
+	   "at 80x24 a caption never costs the lanes: it gives its rows up first");
+	resize_term(40, 132);
+	view.caption = NULL;
+
 	/* ASCII stand-ins outside a UTF-8 locale. */
 	viz_screen_set_utf8(0);
 	viz_draw(stdscr, &m, &view);

@@ -529,6 +529,8 @@ static char *step_schedule(const struct trace_lines *tokens)
 int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host *host)
 {
 	struct dash d = { .cfg = cfg, .host = host, .cli = cli };
+
+	d.view.caption = host->caption;
 	struct report rep = { 0 };
 	double cpu0, t0;
 	int status, interrupted;

@@ -1254,17 +1254,54 @@ void viz_draw_help(WINDOW *w, const struct viz_model *m)
 	}
 }
 
+/* Lines of CAPTION, at most MAX. */
+static int caption_lines(const char *caption, int max)
+{
+	int n = 0;
+
+	for (const char *p = caption; p && *p && n < max; n++) {
+		p = strchr(p, '\n');
+		if (!p)
+			return n + 1;
+		p++;
+	}
+	return n;
+}
+
+/* The caption, one line a row from Y, under a rule. */
+static void draw_caption(WINDOW *w, int y, int cols, const char *caption, int nlines)
+{
+	char line[WRAP_LEN];
+
+	for (int i = 0; i < nlines && caption; i++) {
+		const char *end = strchr(caption, '\n');
+		size_t len = end ? (size_t)(end - caption) : strlen(caption);
+
+		if (len >= sizeof line)
+			len = sizeof line - 1;
+		memcpy(line, caption, len);
+		line[len] = '\0';
+		viz_put(w, y + i, 1, cols - 2, i == 0 ? VS_BOLD : VS_NORMAL, line);
+		caption = end ? end + 1 : NULL;
+	}
+}
+
 void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v)
 {
 	struct layout lo;
-	int rows, cols, x = 0;
+	int rows, cols, x = 0, cap = caption_lines(v->caption, 4);
 
 	getmaxyx(w, rows, cols);
 	werase(w);
-	if (compute_layout(rows, cols, m, v, &lo) != 0) {
+	/* The caption gives up its rows, from the last, before the panels do. */
+	while (cap > 0 && compute_layout(rows - cap, cols, m, v, &lo) != 0)
+		cap--;
+	if (compute_layout(rows - cap, cols, m, v, &lo) != 0) {
 		viz_draw_too_small(w, m->npanels);
 		return;
 	}
+	if (cap > 0)
+		draw_caption(w, rows - 1 - cap, cols, v->caption, cap);
 	draw_status(w, cols, m, v, draw_title(w, cols, m, v));
 	for (int i = 0; i < m->npanels; i++) {
 		int pw = panel_cols(cols, m->npanels, i);

@@ -37,6 +37,7 @@ struct viz_view {
 	int replaying;          /* an undo is replaying the steps so far */
 	int nsteps;             /* steps taken so far (-1: not known) */
 	const char *message;    /* why the last key did nothing, or NULL */
+	const char *caption;    /* lines under the panels, '\n'-separated, or NULL */
 };
 
 #define VIZ_MIN_PANEL_COLS 24   /* narrower than this, a lane cannot show a step */

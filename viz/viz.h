@@ -17,6 +17,8 @@
 struct viz_host {
 	void (*watch)(struct run *r);   /* the run a signal should stop (NULL: none) */
 	int (*interrupted)(void);       /* SIGINT, SIGTERM or SIGHUP has arrived */
+	const char *caption;            /* lines shown under the panels (a lesson's
+	                                 * "what to look at"), '\n'-separated; or NULL */
 };
 
 #define VIZ_PACE_MS 250         /* default delay before every step: a room can follow */
