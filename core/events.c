@@ -16,9 +16,7 @@ int ev_stream_init(struct ev_stream *s, int nrings, size_t cap)
 		c <<= 1;
 	memset(s, 0, sizeof *s);
 	s->rings = calloc((size_t)nrings, sizeof *s->rings);
-	s->batch_cap = c * (size_t)nrings;
-	s->batch = malloc(s->batch_cap * sizeof *s->batch);
-	if (!s->rings || !s->batch)
+	if (!s->rings)
 		goto fail;
 	s->nrings = nrings;
 	for (int i = 0; i < nrings; i++) {
@@ -39,7 +37,6 @@ void ev_stream_done(struct ev_stream *s)
 		for (int i = 0; i < s->nrings; i++)
 			free(s->rings[i].slots);
 	free(s->rings);
-	free(s->batch);
 	memset(s, 0, sizeof *s);
 }
 
@@ -64,51 +61,44 @@ void ev_emit(struct ev_stream *s, int r, struct event *e)
 	atomic_store_explicit(&ring->head, head + 1, memory_order_release);
 }
 
-static int by_seq(const void *a, const void *b)
-{
-	uint64_t x = ((const struct event *)a)->seq, y = ((const struct event *)b)->seq;
-
-	return x < y ? -1 : x > y;
-}
-
 /*
- * A producer takes its sequence number before it publishes the event, and the
- * rings are read one after another.  So while this drain is past ring A and not
- * yet at ring B, A's producer may publish number 100 and, because of it, B's
- * publish 101 (a scheduled run hands over exactly like that): this drain sees 101
- * and not 100.  Delivering 101 now would put an effect before its cause, so only
- * the unbroken run of numbers from s->next goes out; the rest stays in the rings
- * for the next drain.  The gap closes soon: a producer holding a number already
- * has its slot and only has to fill it.
+ * A producer takes its sequence number before it publishes the event.  So ring A's
+ * producer may hold number 100, not yet published, while B's has published 101
+ * because of it (a scheduled run hands over exactly like that).  Delivering 101
+ * then would put an effect before its cause, so only the unbroken run of numbers
+ * from s->next goes out; the rest stays in the rings for the next drain.  The gap
+ * closes soon: a producer holding a number already has its slot.
+ *
+ * Each ring is in sequence order already, so the drain merges them in place:
+ * the next event is at the head of some ring, it is delivered from its slot (no
+ * copy, no sort), and only then is the slot handed back to its producer.
  */
 size_t ev_drain(struct ev_stream *s, ev_fn fn, void *arg)
 {
-	size_t n = 0, k = 0;
+	size_t n = 0;
+	int r = 0;              /* where the last event came from: the next often does too */
 
-	for (int i = 0; i < s->nrings; i++) {
-		struct ev_ring *ring = &s->rings[i];
-		size_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-		size_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
+	for (;;) {
+		struct ev_ring *ring = NULL;
+		size_t tail = 0;
 
-		for (; tail != head; tail++)
-			s->batch[n++] = ring->slots[tail & (ring->cap - 1)];
-	}
-	qsort(s->batch, n, sizeof *s->batch, by_seq);
-	while (k < n && s->batch[k].seq == s->next) {
-		k++;
+		for (int k = 0; k < s->nrings; k++, r = (r + 1) % s->nrings) {
+			struct ev_ring *c = &s->rings[r];
+			size_t t = atomic_load_explicit(&c->tail, memory_order_relaxed);
+
+			if (t != atomic_load_explicit(&c->head, memory_order_acquire) &&
+			    c->slots[t & (c->cap - 1)].seq == s->next) {
+				ring = c;
+				tail = t;
+				break;
+			}
+		}
+		if (!ring)
+			return n;
+		if (fn)
+			fn(&ring->slots[tail & (ring->cap - 1)], arg);
+		atomic_store_explicit(&ring->tail, tail + 1, memory_order_release);
 		s->next++;
+		n++;
 	}
-	for (size_t i = 0; fn && i < k; i++)
-		fn(&s->batch[i], arg);
-	/* Free the slots of what was delivered: in each ring, a prefix. */
-	for (int i = 0; i < s->nrings; i++) {
-		struct ev_ring *ring = &s->rings[i];
-		size_t tail = atomic_load_explicit(&ring->tail, memory_order_relaxed);
-		size_t head = atomic_load_explicit(&ring->head, memory_order_acquire);
-
-		while (tail != head && ring->slots[tail & (ring->cap - 1)].seq < s->next)
-			tail++;
-		atomic_store_explicit(&ring->tail, tail, memory_order_release);
-	}
-	return k;
 }

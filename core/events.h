@@ -74,8 +74,6 @@ struct ev_stream {
 	_Atomic uint64_t seq;
 	_Atomic int closed;     /* the consumer is gone: producers stop waiting for space */
 	uint64_t next;          /* consumer: the next sequence number to deliver */
-	struct event *batch;    /* consumer's scratch space for one drain */
-	size_t batch_cap;
 };
 
 /* One ring per producer, each with CAP slots (rounded up to a power of two). */
