@@ -70,6 +70,8 @@ struct db_area {
 	char ident[NAMELEN + 8];/* the same, quoted as an SQL identifier */
 };
 
+#define STMT_CACHE 16          /* statements prepared per connection */
+
 struct db_conn {
 	db_site *site;
 	PGconn *pg;
@@ -77,6 +79,8 @@ struct db_conn {
 	db_wait_fn on_wait;
 	void *arg;
 	char lost[DB_ERRLEN];   /* the connection died after a statement completed */
+	char *stmts[STMT_CACHE];/* SQL prepared on this connection as racelab_<index> */
+	int nstmts;
 };
 
 /* Copy the first line of MSG into err, without "ERROR:  "-style prefixes. */
@@ -400,6 +404,8 @@ static void disconnect(db_conn *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < c->nstmts; i++)
+		free(c->stmts[i]);
 	PQfinish(c->pg);
 	atomic_fetch_sub(&c->site->open, 1);
 	free(c);
@@ -458,6 +464,34 @@ static enum wait_end wait_ready(db_conn *c, int report, int *cancelled)
 	return WAIT_READY;
 }
 
+/* Send SQL with its values: as a statement prepared on first use, so the server
+ * parses and plans each of the demo's few statements once per connection, as an
+ * application with prepared statements would.  A statement that cannot be
+ * prepared (an aborted transaction, a full cache) is sent as it is: the server
+ * then reports whatever is wrong with it. */
+static int send_statement(db_conn *c, const char *sql, int nargs, const char *const *vals)
+{
+	char name[32];
+	int i = 0;
+
+	while (i < c->nstmts && strcmp(c->stmts[i], sql) != 0)
+		i++;
+	if (i == c->nstmts && i < STMT_CACHE) {
+		PGresult *r;
+
+		snprintf(name, sizeof name, "racelab_%d", i);
+		r = PQprepare(c->pg, name, sql, nargs, NULL);
+		if (PQresultStatus(r) == PGRES_COMMAND_OK && (c->stmts[i] = strdup(sql)))
+			c->nstmts++;
+		PQclear(r);
+	}
+	if (i < c->nstmts) {
+		snprintf(name, sizeof name, "racelab_%d", i);
+		return PQsendQueryPrepared(c->pg, name, nargs, nargs ? vals : NULL, NULL, NULL, 0);
+	}
+	return PQsendQueryParams(c->pg, sql, nargs, NULL, nargs ? vals : NULL, NULL, NULL, 0);
+}
+
 /* How a failed statement ended, from its SQLSTATE and the connection's state. */
 static enum db_status status_of(db_conn *c, const char *state, int cancelled)
 {
@@ -512,7 +546,7 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 			vals[i] = args[i].type == DB_TEXT ? args[i].s : NULL;
 		}
 	}
-	if (!PQsendQueryParams(c->pg, sql, nargs, NULL, nargs ? vals : NULL, NULL, NULL, 0)) {
+	if (!send_statement(c, sql, nargs, vals)) {
 		first_line(err, "", PQerrorMessage(c->pg));
 		return PQstatus(c->pg) == CONNECTION_BAD ? DB_GONE : DB_ERROR;
 	}
