@@ -445,10 +445,16 @@ static void loop(struct dash *d)
 			return;
 		if (d->cfg->step) {
 			/* Asked before the drain, so that the lanes drawn show every event
-			 * of the state these describe. */
+			 * of the state these describe.  A change alone is worth a frame: the
+			 * last step can finish the run within the loop that granted it. */
+			struct viz_view before = d->view;
+
 			d->view.awaiting = run_step_awaiting(d->run);
 			d->view.replaying = run_replaying(d->run);
 			d->view.nsteps = run_steps_taken(d->run, NULL, 0);   /* -1: unknown */
+			if (d->view.awaiting != before.awaiting ||
+			    d->view.replaying != before.replaying || d->view.nsteps != before.nsteps)
+				dirty = 1;
 		}
 		n = run_drain(d->run, on_event, d);
 		if (n)
