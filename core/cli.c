@@ -135,13 +135,28 @@ static int parse_strategies(const char *list, struct cli *c, char *err, size_t n
  * challenge racelab --step alone should offer); two threads and one operation
  * each unless -t and -n say; no think time, as for a schedule.  Threads beyond
  * 9 would have no key. */
-static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
+/* What --step and --schedule share: one strategy, and no think time, because the
+ * learner or the schedule alone decides the interleaving.  FLAG names the option,
+ * WHERE the kind of run, for the messages. */
+static int check_interleaving(struct cli *c, const char *flag, const char *where,
+                              char *err, size_t n)
 {
-	if (c->nstrategies != 1 && strategies_given) {
-		snprintf(err, n, "--step runs exactly one strategy, not %d: choose it with"
-		         " -s naive, -s atomic or -s locked", c->nstrategies);
+	if (c->nstrategies != 1) {
+		snprintf(err, n, "%s runs exactly one strategy, not %d: choose it with"
+		         " -s naive, -s atomic or -s locked", flag, c->nstrategies);
 		return EX_USAGE;
 	}
+	if (c->think_ms > 0) {
+		snprintf(err, n, "--think %d has no place in %s: the interleaving is decided"
+		         " step by step (leave --think out)", c->think_ms, where);
+		return EX_USAGE;
+	}
+	c->think_ms = 0;
+	return 0;
+}
+
+static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
+{
 	if (!strategies_given) {
 		c->strategies[0] = demo_strategy_index(c->demo, "naive");
 		c->nstrategies = 1;
@@ -152,12 +167,8 @@ static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
 		         CLI_STEP_THREADS);
 		return EX_USAGE;
 	}
-	if (c->think_ms > 0) {
-		snprintf(err, n, "--think %d has no place in step mode: you decide the"
-		         " interleaving (leave --think out)", c->think_ms);
+	if (check_interleaving(c, "--step", "step mode", err, n))
 		return EX_USAGE;
-	}
-	c->think_ms = 0;
 	if (!c->threads_given)
 		c->threads = 2;
 	if (!c->ops)
@@ -174,17 +185,8 @@ static int check_schedule(struct cli *c, char *err, size_t n)
 	const struct demo_strategy *s;
 	struct sched_spec spec;
 
-	if (c->nstrategies != 1) {
-		snprintf(err, n, "--schedule runs exactly one strategy, not %d: choose it with"
-		         " -s naive, -s atomic or -s locked", c->nstrategies);
+	if (check_interleaving(c, "--schedule", "a --schedule run", err, n))
 		return EX_USAGE;
-	}
-	if (c->think_ms > 0) {
-		snprintf(err, n, "--think %d has no place in a --schedule run: the schedule"
-		         " alone decides the interleaving (leave --think out)", c->think_ms);
-		return EX_USAGE;
-	}
-	c->think_ms = 0;
 	s = &c->demo->strategies[c->strategies[0]];
 	if (sched_parse(c->schedule, s->name, s->steps, c->threads_given ? c->threads : 64,
 	                c->threads_given, &spec, err, n) != 0)
