@@ -25,8 +25,10 @@ override CFLAGS += -DRACELAB_DATADIR=\"$(DATADIR)\"
 override LDFLAGS += -pthread $(SAN)
 LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
-LIB_SRC = $(wildcard core/*.c demos/*.c viz/*.c)
-LIB_SRC := $(filter-out core/main.c,$(LIB_SRC))
+# app/ is the program (main, the command line, the lessons) above core/, demos/
+# and viz/; everything but main.c is linked into the tests too.
+LIB_SRC = $(wildcard core/*.c demos/*.c viz/*.c app/*.c)
+LIB_SRC := $(filter-out app/main.c,$(LIB_SRC))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(wildcard tests/*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.t)
@@ -42,7 +44,7 @@ all: deps
 deps:
 	@$(PKG_CONFIG) --exists $(PKGS) 2>/dev/null || scripts/install-deps.sh
 
-$(BUILD)/racelab: $(BUILD)/core/main.o $(LIB_OBJ)
+$(BUILD)/racelab: $(BUILD)/app/main.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/%.o: %.c

@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "cli.h"
+#include "status.h"
 
 int report_kept_invariant(const struct run_result *res)
 {

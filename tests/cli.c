@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/cli.h"
+#include "../app/cli.h"
 #include "tap.h"
 
 /* Parse a command line given as one string of space-separated words. */

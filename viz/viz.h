@@ -10,7 +10,7 @@
 #ifndef RACELAB_VIZ_H
 #define RACELAB_VIZ_H
 
-#include "../core/cli.h"
+#include "../app/cli.h"
 #include "../core/run.h"
 
 /* What the dashboard needs from the program around it: the signal plumbing. */

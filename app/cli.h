@@ -9,16 +9,8 @@
 #include <stdint.h>
 
 #include "../demos/demo.h"
-#include "db.h"
-
-#define RACELAB_VERSION "0.1.0"
-
-/* Exit statuses (DESIGN.md): sysexits.h values where one fits. */
-#define EX_ANOMALY 1            /* a safe strategy broke its invariant */
-#define EX_USAGE 64             /* bad command line */
-#define EX_UNAVAILABLE 69       /* the database cannot be opened, or was lost */
-#define EX_SOFTWARE 70          /* internal error */
-#define EX_INTERRUPTED 130      /* Ctrl-C, as a shell reports SIGINT */
+#include "../core/db.h"
+#include "../core/status.h"
 
 #define CLI_STEP_THREADS 9      /* --step: the keys 1 to 9 name the threads */
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sched.h"
+#include "../core/sched.h"
 
 
 const char cli_usage[] =

@@ -19,9 +19,9 @@
 
 #include "cli.h"
 #include "lesson.h"
-#include "report.h"
-#include "run.h"
-#include "trace.h"
+#include "../core/report.h"
+#include "../core/run.h"
+#include "../core/trace.h"
 #include "../viz/viz.h"
 
 static pthread_mutex_t current_mu = PTHREAD_MUTEX_INITIALIZER;
