@@ -4,6 +4,7 @@
  */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -97,35 +98,55 @@ static int parse_num(const char *s, long long lo, long long hi, long long *out)
 	return 0;
 }
 
+/* Whether option OPT (as getopt_long returns it) takes a value. */
+static int takes_value(int opt)
+{
+	return opt == 'b' || opt == 'd' || opt == 's' || opt == 't' || opt == 'n' ||
+	       opt == OPT_THINK || opt == OPT_SEED || opt == OPT_SCHEDULE;
+}
+
+/* "naive, atomic, locked": the strategies scenario S offers, for messages. */
+static void strategy_names(const struct scenario *s, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < scn_nstrategies(s) && len < n; i++)
+		len += (size_t)snprintf(buf + len, n - len, "%s%s", i ? ", " : "",
+		                        s->strategies[i].name);
+}
+
+/* -s LIST, once the scenario is known (it names the strategies there are). */
 static int parse_strategies(const char *list, struct cli *c, char *err, size_t n)
 {
-	char buf[128], *save = NULL;
-	int seen[DEMO_STRATEGIES] = { 0 };
+	char buf[256], *save = NULL, names[200];
+	int seen[SCN_STRATEGIES] = { 0 };
 
+	strategy_names(c->scenario, names, sizeof names);
 	if (strlen(list) >= sizeof buf || !*list) {
-		snprintf(err, n, "bad value '%s' for --strategy: use a comma-separated list"
-		         " of naive, atomic, locked", list);
+		snprintf(err, n, "bad value '%.60s' for --strategy: use a comma-separated list"
+		         " of %s", list, names);
 		return EX_USAGE;
 	}
 	strcpy(buf, list);
 	c->nstrategies = 0;
 	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		int i = demo_strategy_index(&demo_product, tok);
+		int i = scn_strategy_index(c->scenario, tok);
 
 		if (i < 0) {
-			snprintf(err, n, "unknown strategy '%s': choose from naive, atomic, locked",
-			         tok);
+			snprintf(err, n, "unknown strategy '%.60s' for %s: choose from %s", tok,
+			         c->scenario->name, names);
 			return EX_USAGE;
 		}
 		if (seen[i]++) {
-			snprintf(err, n, "strategy '%s' is listed twice in --strategy", tok);
+			snprintf(err, n, "strategy '%.60s' is listed twice in --strategy", tok);
 			return EX_USAGE;
 		}
 		c->strategies[c->nstrategies++] = i;
 	}
 	if (c->nstrategies == 0) {
-		snprintf(err, n, "bad value '%s' for --strategy: use a comma-separated list"
-		         " of naive, atomic, locked", list);
+		snprintf(err, n, "bad value '%.60s' for --strategy: use a comma-separated list"
+		         " of %s", list, names);
 		return EX_USAGE;
 	}
 	return 0;
@@ -142,8 +163,11 @@ static int check_interleaving(struct cli *c, const char *flag, const char *where
                               char *err, size_t n)
 {
 	if (c->nstrategies != 1) {
-		snprintf(err, n, "%s runs exactly one strategy, not %d: choose it with"
-		         " -s naive, -s atomic or -s locked", flag, c->nstrategies);
+		char names[200];
+
+		strategy_names(c->scenario, names, sizeof names);
+		snprintf(err, n, "%s runs exactly one strategy, not %d: choose one of %s"
+		         " with -s", flag, c->nstrategies, names);
 		return EX_USAGE;
 	}
 	if (c->think_ms > 0) {
@@ -158,7 +182,7 @@ static int check_interleaving(struct cli *c, const char *flag, const char *where
 static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
 {
 	if (!strategies_given) {
-		c->strategies[0] = demo_strategy_index(c->demo, "naive");
+		c->strategies[0] = 0;   /* the scenario's first: its naive version */
 		c->nstrategies = 1;
 	}
 	if (c->threads_given && c->threads > CLI_STEP_THREADS) {
@@ -182,13 +206,16 @@ static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
  * its tokens name.  A bad token is refused by name. */
 static int check_schedule(struct cli *c, char *err, size_t n)
 {
-	const struct demo_strategy *s;
+	const struct scn_strategy *s;
+	const char *names[SCN_STEPS + 1];
 	struct sched_spec spec;
 
 	if (check_interleaving(c, "--schedule", "a --schedule run", err, n))
 		return EX_USAGE;
-	s = &c->demo->strategies[c->strategies[0]];
-	if (sched_parse(c->schedule, s->name, s->steps, c->threads_given ? c->threads : 64,
+	s = &c->scenario->strategies[c->strategies[0]];
+	scn_step_names(s, names);
+	if (sched_parse(c->schedule, s->name, names,
+	                c->threads_given ? c->threads : RACELAB_MAX_THREADS,
 	                c->threads_given, &spec, err, n) != 0)
 		return EX_USAGE;
 	if (!spec.random) {
@@ -204,21 +231,30 @@ static int check_schedule(struct cli *c, char *err, size_t n)
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 {
 	long long v;
-	int opt, strategies_given = 0, rc;
+	int opt, rc;
+	const char *strategies = NULL;  /* -s, parsed once the scenario is known */
 
 	memset(c, 0, sizeof *c);
 	c->action = ACT_RUN;
-	c->demo = &demo_product;
+	c->scenario = demo_scenarios[0];
 	c->db = db_sqlite();
 	c->threads = 4;
 	c->think_ms = -1;
-	for (int i = 0; i < DEMO_STRATEGIES; i++)
-		c->strategies[i] = i;
-	c->nstrategies = DEMO_STRATEGIES;
 
 	optind = 0;             /* a full reset: tests call cli_parse many times */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":b:d:s:t:n:hV", options, NULL)) != -1) {
+		/* "-d --no-ui" would take the option for the directory: no value racelab
+		 * accepts starts with a dash (a negative number gets its range below). */
+		if (takes_value(opt) && optarg[0] == '-' && !isdigit((unsigned char)optarg[1])) {
+			/* the option is the word before its value, unless written "-dVALUE" */
+			const char *name = argv[optind - 1] == optarg ? argv[optind - 2]
+			                   : argv[optind - 1];
+
+			snprintf(err, n, "option '%.40s' needs a value, not '%.60s', which looks"
+			         " like an option (see racelab --help)", name, optarg);
+			return EX_USAGE;
+		}
 		switch (opt) {
 		case 'b':
 			if (!(c->db = db_find(optarg))) {
@@ -235,13 +271,12 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			c->where = optarg;
 			break;
 		case 's':
-			if (parse_strategies(optarg, c, err, n))
-				return EX_USAGE;
-			strategies_given = 1;
+			strategies = optarg;
 			break;
 		case 't':
-			if (parse_num(optarg, 1, 64, &v)) {
-				snprintf(err, n, "bad value '%s' for --threads: allowed 1 to 64", optarg);
+			if (parse_num(optarg, 1, RACELAB_MAX_THREADS, &v)) {
+				snprintf(err, n, "bad value '%s' for --threads: allowed 1 to %d", optarg,
+				         RACELAB_MAX_THREADS);
 				return EX_USAGE;
 			}
 			c->threads = (int)v;
@@ -327,10 +362,24 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			optind++;
 			c->action = ACT_LESSON;
 			c->lesson = (int)v;
-		} else if (!(c->demo = demo_find(word))) {
-			snprintf(err, n, "unknown scenario '%s': choose product or coupon", word);
+		} else if (!(c->scenario = demo_find(word))) {
+			char names[200];
+			size_t len = 0;
+
+			names[0] = '\0';
+			for (int i = 0; demo_scenarios[i]; i++)
+				len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+				                        i ? ", " : "", demo_scenarios[i]->name);
+			snprintf(err, n, "unknown scenario '%.60s': choose %s", word, names);
 			return EX_USAGE;
 		}
+	}
+	if (strategies && parse_strategies(strategies, c, err, n))
+		return EX_USAGE;
+	if (!strategies) {
+		c->nstrategies = scn_nstrategies(c->scenario);
+		for (int i = 0; i < c->nstrategies; i++)
+			c->strategies[i] = i;
 	}
 	if (optind < argc) {
 		snprintf(err, n, "unexpected argument '%s' (see racelab --help)", argv[optind]);
@@ -343,7 +392,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		         c->output == OUT_JSON ? "--json" : "--no-ui");
 		return EX_USAGE;
 	}
-	if (c->action == ACT_RUN && c->step && (rc = check_step(c, strategies_given, err, n)))
+	if (c->action == ACT_RUN && c->step && (rc = check_step(c, strategies != NULL, err, n)))
 		return rc;
 	if (c->action == ACT_RUN && c->schedule && (rc = check_schedule(c, err, n)))
 		return rc;

@@ -11,8 +11,9 @@
 #include "../demos/demo.h"
 #include "../core/db.h"
 #include "../core/status.h"
+#include "../viz/viz.h"
 
-#define CLI_STEP_THREADS 9      /* --step: the keys 1 to 9 name the threads */
+#define CLI_STEP_THREADS VIZ_STEP_THREADS        /* --step: keys 1 to 9 */
 
 /* How racelab reports. */
 enum cli_output {
@@ -31,10 +32,10 @@ enum cli_action {
 
 struct cli {
 	enum cli_action action;
-	const struct demo *demo;
+	const struct scenario *scenario;
 	const db_backend *db;
 	const char *where;              /* -d */
-	int strategies[DEMO_STRATEGIES];/* indices into demo->strategies */
+	int strategies[SCN_STRATEGIES]; /* indices into scenario->strategies */
 	int nstrategies;
 	int threads;
 	int threads_given;              /* -t was given (a schedule's default differs) */

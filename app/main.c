@@ -19,7 +19,7 @@
 
 #include "cli.h"
 #include "lesson.h"
-#include "../core/report.h"
+#include "../core/finish.h"
 #include "../core/run.h"
 #include "../core/trace.h"
 #include "../viz/viz.h"
@@ -111,12 +111,11 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	enum run_status st;
 	char err[DB_ERRLEN];
 	struct trace trace;
-	const char *names[DEMO_STRATEGIES];
+	const char *names[SCN_STRATEGIES];
 	FILE *trace_to = cli->output == OUT_JSON ? stderr : stdout;
 	struct trace_sink sink = { 0 };
-	char result[256];
+	struct finish_opts fin = { .out = stdout, .json = cli->output == OUT_JSON };
 	ev_fn show;
-	struct report rep = { 0 };
 	struct run *r;
 	int status;
 
@@ -126,7 +125,7 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 		return st == RUN_UNAVAILABLE ? EX_UNAVAILABLE : EX_SOFTWARE;
 	}
 	for (int i = 0; i < cfg->nstrategies; i++)
-		names[i] = cfg->demo->strategies[cfg->strategies[i]].name;
+		names[i] = cfg->scenario->strategies[cfg->strategies[i]].name;
 	if (cli->trace || (cfg->schedule && cli->output != OUT_JSON))
 		sink.print = trace_to;
 	sink.keep = cfg->schedule && cli->output == OUT_JSON;
@@ -138,8 +137,7 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 		return EX_SOFTWARE;
 	}
 	set_current(r);
-	if (run_start(r) != RUN_OK)
-		fprintf(stderr, "racelab: %s\n", run_error(r));
+	run_start(r);            /* a failure to start is run_wait's RUN_INTERNAL */
 	while (!run_finished(r)) {
 		/* A pause between drains keeps this thread off the workers' cores; the
 		 * rings hold far more than the workers produce meanwhile. */
@@ -150,44 +148,18 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	}
 	run_drain(r, show, &trace);
 	st = run_wait(r);
-
-	rep.cfg = cfg;
-	rep.nresults = cfg->nstrategies;
-	for (int i = 0; i < rep.nresults; i++)
-		rep.results[i] = run_result(r, i);
-	rep.site = run_site_name(r);
-	rep.kept = cli->where && cfg->db == db_sqlite();        /* schemas are always dropped */
-	rep.interrupted = atomic_load(&interrupted);
-	if (cfg->schedule) {
-		rep.schedule = cfg->schedule;
-		rep.trace = sink.kept.v;
-		rep.ntrace = sink.kept.n;
-		if (report_result(&rep, result, sizeof result) == 0)
-			rep.result = result;
-		if (rep.result && sink.print == stdout)
-			printf("result: %s\n\n", rep.result);
-	}
-	if (cli->output == OUT_JSON)
-		report_json(stdout, &rep);
-	else
-		report_text(stdout, &rep);
-	fflush(stdout);
-
-	status = report_status(&rep);
-	if (st == RUN_UNAVAILABLE) {
-		fprintf(stderr, "racelab: the database was lost during the run: %s\n",
-		        run_error(r));
-		status = EX_UNAVAILABLE;
-	} else if (st == RUN_INTERNAL) {
-		status = EX_SOFTWARE;
-	} else if (rep.interrupted) {
-		fprintf(stderr, "racelab: interrupted; the databases were cleaned up\n");
-		status = EX_INTERRUPTED;
-	}
 	set_current(NULL);
+
+	fin.interrupted = atomic_load(&interrupted);
+	if (cfg->schedule) {
+		fin.schedule = cfg->schedule;
+		fin.trace = sink.kept.v;
+		fin.ntrace = sink.kept.n;
+		fin.trace_printed = sink.print == stdout;
+	}
+	status = run_finish(r, st, &fin);
 	trace_done(&trace);
 	trace_lines_clear(&sink.kept);
-	run_free(r);
 	return status;
 }
 
@@ -238,14 +210,14 @@ int main(int argc, char **argv)
 		if (use_dashboard(&cli))        /* let the learner finish reading first */
 			lesson_pause(stdin, stdout);
 	}
-	cfg.demo = cli.demo;
+	cfg.scenario = cli.scenario;
 	cfg.db = cli.db;
 	cfg.where = cli.where;
 	memcpy(cfg.strategies, cli.strategies, sizeof cfg.strategies);
 	cfg.nstrategies = cli.nstrategies;
 	cfg.threads = cli.threads;
-	cfg.ops = cli.ops ? cli.ops : cli.demo->default_ops;
-	cfg.think_ms = cli.think_ms >= 0 ? cli.think_ms : cli.demo->default_think_ms;
+	cfg.ops = cli.ops ? cli.ops : cli.scenario->default_ops;
+	cfg.think_ms = cli.think_ms >= 0 ? cli.think_ms : cli.scenario->default_think_ms;
 	cfg.seed = cli.seed_given ? cli.seed : fresh_seed();
 	cfg.schedule = cli.schedule;
 	cfg.step = cli.step;
@@ -259,8 +231,9 @@ int main(int argc, char **argv)
 
 		if (lesson.path)
 			lesson_caption(&lesson, caption, sizeof caption);
-		rc = viz_run(&cli, &cfg, &(struct viz_host){ set_current, was_interrupted,
-		                                             lesson.path ? caption : NULL });
+		rc = viz_run(&cfg, &(struct viz_host){ set_current, was_interrupted,
+		                                       lesson.path ? caption : NULL,
+		                                       cli.threads_given, cli.ops != 0 });
 	}
 	else
 		rc = run_headless(&cli, &cfg);

@@ -60,6 +60,7 @@ typedef int (*db_wait_fn)(void *arg);
 
 typedef struct db_backend {
 	const char *name;               /* "sqlite" or "postgres" */
+	const char *title;              /* its name in a sentence: "SQLite" */
 	int row_locks;                  /* has SELECT … FOR UPDATE */
 	const char *begin_locked;       /* BEGIN that starts a locking transaction */
 
@@ -68,11 +69,14 @@ typedef struct db_backend {
 	db_site *(*site_open)(const char *where, char *err);
 	/* A human-readable name of the site, safe to print (no password). */
 	const char *(*site_name)(db_site *site);
+	/* Whether dropping an area leaves its data behind (SQLite's -d directory
+	 * keeps its files; PostgreSQL drops its schemas always). */
+	int (*site_kept)(db_site *site);
 	/* Close the site and remove whatever it created to hold areas (a temp dir). */
 	void (*site_close)(db_site *site);
 
 	/* Create a fresh, empty area called LABEL (a short identifier such as
-	 * "product_naive"); anything left there by an earlier run is replaced. */
+	 * "scenario_naive"); anything left there by an earlier run is replaced. */
 	db_area *(*area_create)(db_site *site, const char *label, char *err);
 	/* Remove the area and everything in it; a kept SQLite directory keeps its files. */
 	void (*area_drop)(db_area *area);

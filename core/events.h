@@ -50,8 +50,12 @@ struct event {
 	enum ev_kind kind;
 	int strategy;           /* index into the run's strategies */
 	int thread;             /* 1-based within its strategy */
-	int op;                 /* 0-based operation (coupon: round) number */
+	int op;                 /* 0-based operation (or round) number */
 	const char *step;       /* step name: static string, or NULL */
+	int role;               /* the step's enum scn_role (scenario.h); 0: none */
+	unsigned effects;       /* the step's EFF_* flags */
+	int key_arg, value_arg; /* which of args name its row and the value it writes
+	                           (1-based; 0: none), as the scenario declares them */
 	const char *sql;        /* the SQL as sent: static string, or NULL */
 	struct ev_arg args[EV_ARGS];
 	int nargs;

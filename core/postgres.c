@@ -273,6 +273,12 @@ static const char *site_name(db_site *site)
 	return site->name;
 }
 
+static int site_kept(db_site *site)
+{
+	(void)site;
+	return 0;               /* every schema is dropped, -d or not */
+}
+
 static void site_close(db_site *site)
 {
 	if (!site)
@@ -640,11 +646,13 @@ static int conn_blocked(db_conn *c, char *err)
 
 static const db_backend postgres_backend = {
 	.name = "postgres",
+	.title = "PostgreSQL",
 	.row_locks = 1,
 	/* A plain BEGIN: the lock is taken row by row, by SELECT … FOR UPDATE. */
 	.begin_locked = "BEGIN",
 	.site_open = site_open,
 	.site_name = site_name,
+	.site_kept = site_kept,
 	.site_close = site_close,
 	.area_create = area_create,
 	.area_drop = area_drop,

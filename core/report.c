@@ -1,5 +1,6 @@
 /*
- * report.c: the text and JSON reports.
+ * report.c: the text and JSON reports.  What a scenario adds to them (its nouns,
+ * its own figures, a strategy's note for a backend) comes from its declaration.
  */
 #include "report.h"
 
@@ -27,20 +28,26 @@ int report_result(const struct report *r, char *buf, size_t n)
 
 	if (!r->nresults || !res->checked)
 		return -1;
-	r->cfg->demo->result(&res->check, res->committed, buf, n);
+	r->cfg->scenario->result(&res->check, res->committed, buf, n);
 	return 0;
+}
+
+/* A column of the scenario's own figures: as wide as its heading, at least 8. */
+static int extra_width(const struct scn_extra *x)
+{
+	int n = (int)strlen(x->column);
+
+	return n > 8 ? n : 8;
 }
 
 void report_text(FILE *f, const struct report *r)
 {
 	const struct run_config *cfg = r->cfg;
-	int coupon = cfg->demo->rounds;
+	const struct scenario *s = cfg->scenario;
 
-	fprintf(f, "racelab %s: %s: %s\n", RACELAB_VERSION, cfg->demo->name, cfg->demo->title);
+	fprintf(f, "racelab %s: %s: %s\n", RACELAB_VERSION, s->name, s->title);
 	fprintf(f, "backend %s, %d threads x %d %s per strategy, think %d ms, seed %llu\n",
-	        cfg->db->name, cfg->threads, cfg->ops,
-	        coupon ? (cfg->ops == 1 ? "round" : "rounds")
-	               : (cfg->ops == 1 ? "operation" : "operations"),
+	        cfg->db->name, cfg->threads, cfg->ops, scn_ops(s, cfg->ops),
 	        cfg->think_ms, (unsigned long long)cfg->seed);
 	if (r->schedule)
 		fprintf(f, "schedule: %s\n", r->schedule);
@@ -48,10 +55,14 @@ void report_text(FILE *f, const struct report *r)
 		fprintf(f, "databases kept in %s\n", r->site);
 	if (r->interrupted)
 		fprintf(f, "interrupted: the counts below are for what ran\n");
+	if (r->paced)
+		fprintf(f, "paced: every step waited about %d ms, so ops/s measures the pace\n",
+		        r->paced);
 	fprintf(f, "\n%-8s %9s %9s %9s %9s %8s %10s %7s", "strategy", "expected", "observed",
 	        "anomalies", "ops/s", "retries", "lock waits", "errors");
-	if (coupon)
-		fprintf(f, " %8s %9s", "twice", "$ lost");
+	for (int k = 0; k < SCN_EXTRAS && s->extras[k].json; k++)
+		if (s->extras[k].column)
+			fprintf(f, " %*s", extra_width(&s->extras[k]), s->extras[k].column);
 	fputc('\n', f);
 	for (int i = 0; i < r->nresults; i++) {
 		const struct run_result *res = r->results[i];
@@ -61,9 +72,10 @@ void report_text(FILE *f, const struct report *r)
 		        (long long)res->check.anomalies, res->ops_per_s,
 		        (long long)res->retries, (long long)res->lock_waits,
 		        (long long)res->errors);
-		if (coupon)
-			fprintf(f, " %8lld %9lld", (long long)res->check.double_redeemed,
-			        (long long)res->check.discount_lost);
+		for (int k = 0; k < SCN_EXTRAS && s->extras[k].json; k++)
+			if (s->extras[k].column)
+				fprintf(f, " %*lld", extra_width(&s->extras[k]),
+				        (long long)res->check.extra[k]);
 		fputc('\n', f);
 	}
 	fputc('\n', f);
@@ -75,11 +87,11 @@ void report_text(FILE *f, const struct report *r)
 
 		fprintf(f, "%-7s %-4s %s\n", res->strategy->name, mark, res->verdict);
 	}
-	if (cfg->db->row_locks == 0)
+	if (!cfg->db->row_locks)
 		for (int i = 0; i < r->nresults; i++)
-			if (!strcmp(r->results[i]->strategy->name, "locked"))
-				fprintf(f, "\nlocked on SQLite: no SELECT ... FOR UPDATE here; BEGIN"
-				        " IMMEDIATE takes the whole database's write lock instead.\n");
+			if (r->results[i]->strategy->db_lock_report)
+				fprintf(f, "\n%s on %s: %s.\n", r->results[i]->strategy->name,
+				        cfg->db->title, r->results[i]->strategy->db_lock_report);
 }
 
 void report_json_string(FILE *f, const char *s)
@@ -109,7 +121,7 @@ void report_json(FILE *f, const struct report *r)
 	fprintf(f, "{\"racelab\": \"%s\", \"scenario\": \"%s\", \"backend\": \"%s\","
 	        " \"threads\": %d,\n \"ops_per_thread\": %d, \"think_ms\": %d, \"seed\": %llu,"
 	        " \"interrupted\": %s,\n \"strategies\": [",
-	        RACELAB_VERSION, cfg->demo->name, cfg->db->name, cfg->threads, cfg->ops,
+	        RACELAB_VERSION, cfg->scenario->name, cfg->db->name, cfg->threads, cfg->ops,
 	        cfg->think_ms, (unsigned long long)cfg->seed,
 	        r->interrupted ? "true" : "false");
 	for (int i = 0; i < r->nresults; i++) {
@@ -125,11 +137,11 @@ void report_json(FILE *f, const struct report *r)
 		        (long long)res->check.anomalies, (long long)res->retries,
 		        (long long)res->lock_waits, (long long)res->errors, res->elapsed_s,
 		        res->ops_per_s);
-		if (cfg->demo->rounds)
-			fprintf(f, " \"coupons\": %lld, \"double_redeemed\": %lld,"
-			        " \"discount_lost\": %lld,", (long long)res->check.coupons,
-			        (long long)res->check.double_redeemed,
-			        (long long)res->check.discount_lost);
+		for (int k = 0; k < SCN_EXTRAS && cfg->scenario->extras[k].json; k++)
+			fprintf(f, " \"%s\": %lld,", cfg->scenario->extras[k].json,
+			        (long long)res->check.extra[k]);
+		if (res->paced)
+			fprintf(f, " \"paced\": true,");
 		fprintf(f, "\n   \"invariant_kept\": %s, \"verdict\": ",
 		        report_kept_invariant(res) ? "true" : "false");
 		report_json_string(f, res->verdict);

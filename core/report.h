@@ -12,11 +12,12 @@
 /* Everything a report needs to say about a finished run. */
 struct report {
 	const struct run_config *cfg;
-	const struct run_result *results[DEMO_STRATEGIES];
+	const struct run_result *results[SCN_STRATEGIES];
 	int nresults;
 	const char *site;               /* where the databases were, safe to print */
 	int kept;                       /* -d was given: the files/schemas were kept */
 	int interrupted;
+	int paced;                      /* the mean pace in ms, if the run was paced; 0 */
 	const char *schedule;           /* --schedule as given, or NULL */
 	char *const *trace;             /* --schedule: the trace lines, in order */
 	size_t ntrace;

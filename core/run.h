@@ -18,24 +18,24 @@
 
 #include <stdint.h>
 
-#include "../demos/demo.h"
 #include "db.h"
 #include "events.h"
+#include "scenario.h"
 #include "sched.h"
-
-#define RUN_MAX_THREADS 64
+#include "status.h"
 
 struct run_config {
-	const struct demo *demo;
+	const struct scenario *scenario;
 	const db_backend *db;
 	const char *where;              /* -d: directory or conninfo; NULL for the default */
-	int strategies[DEMO_STRATEGIES];/* indices into demo->strategies, in panel order */
+	int strategies[SCN_STRATEGIES]; /* indices into scenario->strategies, panel order */
 	int nstrategies;
-	int threads;                    /* workers per strategy, 1..RUN_MAX_THREADS */
-	int ops;                        /* operations per thread (coupon: rounds) */
+	int threads;                    /* workers per strategy, 1..RACELAB_MAX_THREADS */
+	int ops;                        /* operations (or rounds) per thread */
 	int think_ms;                   /* think time between a read and its write */
 	uint64_t seed;
-	int pace_ms;                    /* delay before every step; 0 is full speed */
+	int pace_ms;                    /* mean delay before every step, jittered per
+	                                   thread (gate.c); 0 is full speed */
 	int paused;                     /* start paused */
 	const char *schedule;           /* --schedule: "random" or tokens; NULL: a free
 	                                   run.  Needs one strategy; a listed schedule
@@ -47,16 +47,17 @@ struct run_config {
 };
 
 struct run_result {
-	const struct demo_strategy *strategy;
+	const struct scn_strategy *strategy;
 	int64_t attempted;              /* operations started (retries not counted) */
 	int64_t committed;              /* effects the application committed */
 	int64_t retries;                /* operations rolled back and done again */
 	int64_t lock_waits;             /* statements that waited for another's lock */
 	int64_t errors;                 /* operations the database refused */
-	struct demo_check check;        /* what the database holds; valid when checked */
+	struct scn_check check;         /* what the database holds; valid when checked */
 	int checked;
 	double elapsed_s;
 	double ops_per_s;               /* operations finished per second */
+	int paced;                      /* the run was paced: ops_per_s measures the pace */
 	char verdict[200];
 };
 
@@ -93,6 +94,10 @@ const char *run_error(struct run *r);
 const struct run_result *run_result(struct run *r, int i);
 const struct run_config *run_config(struct run *r);
 const char *run_site_name(struct run *r);
+/* Whether the databases stay after the run (a -d directory on SQLite). */
+int run_site_kept(struct run *r);
+/* The pace now (ms; 0: full speed). */
+int run_pace(struct run *r);
 
 /* Live controls for the dashboard. */
 void run_set_pace(struct run *r, int ms);

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,7 +40,10 @@
 struct db_site {
 	char dir[PATH_MAX];
 	int temporary;          /* we made dir with mkdtemp and remove it at close */
+	int lock_fd;            /* -d: DIR/.racelab.lock, flock'd while we use DIR; -1 */
 };
+
+#define LOCK_FILE ".racelab.lock"
 
 struct db_area {
 	db_site *site;
@@ -81,10 +86,14 @@ static db_site *site_open(const char *where, char *err)
 	db_site *site = calloc(1, sizeof *site);
 	struct stat st;
 
+	int made = 0;           /* we created the -d directory: remove it on failure */
+	char lock[PATH_MAX];
+
 	if (!site) {
 		snprintf(err, DB_ERRLEN, "out of memory");
 		return NULL;
 	}
+	site->lock_fd = -1;
 	if (!where) {
 		const char *tmp = getenv("TMPDIR");
 
@@ -103,7 +112,9 @@ static db_site *site_open(const char *where, char *err)
 		goto fail;
 	}
 	snprintf(site->dir, sizeof site->dir, "%s", where);
-	if (mkdir(where, 0777) != 0 && errno != EEXIST) {
+	if (mkdir(where, 0777) == 0)
+		made = 1;
+	else if (errno != EEXIST) {
 		snprintf(err, DB_ERRLEN, "cannot create database directory %s: %s", where,
 		         strerror(errno));
 		goto fail;
@@ -117,10 +128,34 @@ static db_site *site_open(const char *where, char *err)
 		         strerror(errno));
 		goto fail;
 	}
+	/* Two runs in one directory would replace each other's files mid-run.  The
+	 * lock file stays (it is empty); the lock goes with the process. */
+	snprintf(lock, sizeof lock, "%s/%s", where, LOCK_FILE);
+	site->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (site->lock_fd < 0) {
+		snprintf(err, DB_ERRLEN, "cannot create %.150s: %s", lock, strerror(errno));
+		goto fail;
+	}
+	if (flock(site->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, DB_ERRLEN, "database directory %s is in use by another racelab"
+		         " run; wait for it to finish or choose another -d", where);
+		goto fail;
+	}
 	return site;
 fail:
+	if (site->lock_fd >= 0)
+		close(site->lock_fd);
+	if (made) {
+		unlink(lock);
+		rmdir(where);
+	}
 	free(site);
 	return NULL;
+}
+
+static int site_kept(db_site *site)
+{
+	return !site->temporary;
 }
 
 static const char *site_name(db_site *site)
@@ -136,6 +171,8 @@ static void site_close(db_site *site)
 		remove_files(site->dir);
 		rmdir(site->dir);
 	}
+	if (site->lock_fd >= 0)
+		close(site->lock_fd);
 	free(site);
 }
 
@@ -358,12 +395,14 @@ fail:
 
 static const db_backend sqlite_backend = {
 	.name = "sqlite",
+	.title = "SQLite",
 	.row_locks = 0,
 	/* SQLite has no row locks: BEGIN IMMEDIATE takes the database's write lock now,
 	 * before the read, so no other writer can slip in between read and write. */
 	.begin_locked = "BEGIN IMMEDIATE",
 	.site_open = site_open,
 	.site_name = site_name,
+	.site_kept = site_kept,
 	.site_close = site_close,
 	.area_create = area_create,
 	.area_drop = area_drop,

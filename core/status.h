@@ -7,6 +7,8 @@
 
 #define RACELAB_VERSION "0.1.0"
 
+#define RACELAB_MAX_THREADS 64  /* worker threads per strategy (-t), and schedule threads */
+
 #define EX_ANOMALY 1            /* a safe strategy broke its invariant */
 #define EX_USAGE 64             /* bad command line */
 #define EX_UNAVAILABLE 69       /* the database cannot be opened, or was lost */

@@ -1,7 +1,7 @@
 /*
  * step.h: what a demo sees of the harness.
  *
- * A strategy is a C function that performs one operation (one sale, one coupon
+ * A strategy is a C function that performs one operation (one sale, one
  * redemption) as a sequence of named steps.  Each step_*() call passes the gate
  * (which may pace, pause or schedule it), runs its SQL on the worker's own
  * connection with bound values, and emits events that the trace and the dashboard
@@ -47,5 +47,6 @@ void step_committed(struct worker *w);
 int step_thread(const struct worker *w);        /* 1-based thread number */
 int step_op(const struct worker *w);            /* 0-based operation number */
 const db_backend *step_db(const struct worker *w);
+const void *step_data(const struct worker *w);  /* the strategy's own data, or NULL */
 
 #endif

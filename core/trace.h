@@ -2,8 +2,8 @@
  * trace.h: turning the event stream into trace lines, in the isolation tester's
  * style:
  *
- *     step t1.read: SELECT number_sold FROM products WHERE id = 1 -> 0
- *     step t2.lock: SELECT number_sold FROM products WHERE id = 1 FOR UPDATE <waiting ...>
+ *     step t1.read: SELECT n FROM counters WHERE id = 1 -> 0
+ *     step t2.lock: SELECT n FROM counters WHERE id = 1 FOR UPDATE <waiting ...>
  *     step t1.commit: COMMIT
  *     step t2.lock: <... completed> -> 1
  *

@@ -25,6 +25,11 @@
 
 #define DISCOUNT 25     /* each coupon is worth this much */
 
+/* The coupon's own figures in the reports (coupon.extras, in this order). */
+#define COUPONS extra[0]                /* coupons issued */
+#define DOUBLE_REDEEMED extra[1]        /* coupons redeemed more than once */
+#define DISCOUNT_LOST extra[2]          /* money given away by extra redemptions */
+
 static const char *const schema[] = {
 	"DROP TABLE IF EXISTS redemptions",
 	"DROP TABLE IF EXISTS coupons",
@@ -141,11 +146,13 @@ static enum step_rc locked(struct worker *w)
 	return STEP_OK;
 }
 
-static enum db_status setup(const db_backend *db, db_conn *conn, int ops, char *err)
+static enum db_status setup(const struct scenario *scn, const db_backend *db, db_conn *conn,
+                            int ops, char *err)
 {
 	enum db_status st = db_exec_all(db, conn, schema, err);
 	char code[16];
 
+	(void)scn;
 	if (st == DB_OK)
 		st = db->exec(conn, "BEGIN", NULL, 0, NULL, err);
 	for (int i = 0; i < ops && st == DB_OK; i++) {
@@ -169,83 +176,127 @@ static enum db_status count(const db_backend *db, db_conn *conn, const char *sql
 	return st;
 }
 
-static enum db_status check(const db_backend *db, db_conn *conn, int64_t committed,
-                            int rounds, struct demo_check *out, char *err)
+static enum db_status check(const struct scenario *scn, const db_backend *db, db_conn *conn,
+                            int64_t committed, int rounds, struct scn_check *out, char *err)
 {
 	int64_t distinct = 0, paid = 0, owed = 0;
 	enum db_status st;
 
+	(void)scn;
 	(void)committed;
-	out->coupons = rounds;
+	out->COUPONS = rounds;
 	out->expected = rounds;         /* exactly one redemption per coupon in play */
 	if ((st = count(db, conn, "SELECT COUNT(*) FROM redemptions", &out->observed, err)) ||
 	    (st = count(db, conn, "SELECT COUNT(DISTINCT coupon_code) FROM redemptions",
 	                &distinct, err)) ||
 	    (st = count(db, conn, "SELECT COUNT(*) FROM (SELECT coupon_code FROM redemptions"
 	                " GROUP BY coupon_code HAVING COUNT(*) > 1) AS twice",
-	                &out->double_redeemed, err)) ||
+	                &out->DOUBLE_REDEEMED, err)) ||
 	    (st = count(db, conn, "SELECT COALESCE(SUM(c.discount), 0) FROM redemptions r"
 	                " JOIN coupons c ON c.code = r.coupon_code", &paid, err)) ||
 	    (st = count(db, conn, "SELECT COALESCE(SUM(discount), 0) FROM coupons"
 	                " WHERE code IN (SELECT coupon_code FROM redemptions)", &owed, err)))
 		return st;
 	out->anomalies = out->observed - distinct;      /* redemptions beyond the first */
-	out->discount_lost = paid - owed;
+	out->DISCOUNT_LOST = paid - owed;
 	return DB_OK;
 }
 
-static void verdict(const struct demo_check *c, int64_t committed, char *buf, size_t n)
+static void verdict(const struct scn_check *c, int64_t committed, char *buf, size_t n)
 {
 	(void)committed;
 	if (c->anomalies > 0)
 		snprintf(buf, n, "%lld of %lld coupons redeemed more than once,"
 		         " %lld extra redemptions, $%lld given away — double redemption",
-		         (long long)c->double_redeemed, (long long)c->coupons,
-		         (long long)c->anomalies, (long long)c->discount_lost);
+		         (long long)c->DOUBLE_REDEEMED, (long long)c->COUPONS,
+		         (long long)c->anomalies, (long long)c->DISCOUNT_LOST);
 	else
 		snprintf(buf, n, "%lld coupons, each redeemed at most once",
-		         (long long)c->coupons);
+		         (long long)c->COUPONS);
 }
 
-static void result(const struct demo_check *c, int64_t committed, char *buf, size_t n)
+static void result(const struct scn_check *c, int64_t committed, char *buf, size_t n)
 {
 	(void)committed;
-	if (c->coupons == 1 && c->anomalies > 0)        /* a schedule: one round, C0001 */
+	if (c->COUPONS == 1 && c->anomalies > 0)        /* a schedule: one round, C0001 */
 		snprintf(buf, n, "coupon C0001 redeemed %lld times: double redemption ($%lld lost)",
-		         (long long)c->observed, (long long)c->discount_lost);
-	else if (c->coupons == 1)
+		         (long long)c->observed, (long long)c->DISCOUNT_LOST);
+	else if (c->COUPONS == 1)
 		snprintf(buf, n, "coupon C0001 redeemed %lld time%s: no double redemption",
 		         (long long)c->observed, c->observed == 1 ? "" : "s");
 	else if (c->anomalies > 0)
 		snprintf(buf, n, "%lld coupons, %lld redeemed more than once: double redemption"
-		         " (%lld extra redemptions, $%lld lost)", (long long)c->coupons,
-		         (long long)c->double_redeemed, (long long)c->anomalies,
-		         (long long)c->discount_lost);
+		         " (%lld extra redemptions, $%lld lost)", (long long)c->COUPONS,
+		         (long long)c->DOUBLE_REDEEMED, (long long)c->anomalies,
+		         (long long)c->DISCOUNT_LOST);
 	else
 		snprintf(buf, n, "%lld coupons, each redeemed at most once: no double redemption",
-		         (long long)c->coupons);
+		         (long long)c->COUPONS);
 }
 
-const struct demo demo_coupon = {
+const struct scenario demo_coupon = {
 	.name = "coupon",
 	.title = "a single-use coupon redeemed twice (check-then-act)",
-	.effect = "redemption",
+	.words = {
+		.effect = "redemption", .effects = "redemptions",
+		.op = "round", .ops = "rounds",
+		.value = "redeemed",
+		.resource = "coupon", .used = "redeemed",
+		.anomaly = "double redemption", .anomalies = "extra redemptions",
+		.none = "no extra redemption",
+		.goal = "Goal: redeem one coupon twice",
+		.bug = "a coupon was redeemed twice",
+		.between_ops = "at the barrier: the next round starts when every thread is there",
+		.help = {
+			{ "C 0", "check: SELECT redeemed saw 0, the coupon looked unused" },
+			{ "C 0 rows", "claim: the UPDATE ... AND redeemed = 0 found it taken" },
+			{ "skip", "the thread's own check said no: its next steps are skipped" },
+		},
+	},
 	.rounds = 1,
 	.default_ops = 300,
 	/* The request does some work between checking the coupon and redeeming it;
 	 * without it the first thread often finishes before the others are scheduled. */
 	.default_think_ms = 1,
+	.dashboard_ops = 6,
 	.anomaly_cost = DISCOUNT,
+	.extras = { { "coupons", NULL }, { "double_redeemed", "twice" },
+	            { "discount_lost", "$ lost" } },
 	.strategies = {
-		{ "naive", 0, "SELECT redeemed; if 0: INSERT redemption; UPDATE redeemed = 1",
-		  "if not coupon.redeemed: redeem(); coupon.redeemed = True; coupon.save()",
-		  { "check", "redeem", "mark", NULL }, naive },
-		{ "atomic", 1, "UPDATE coupons SET redeemed = 1 WHERE … AND redeemed = 0; if 1 row: INSERT",
-		  "Coupon.objects.filter(code=c, redeemed=False).update(redeemed=True)",
-		  { "claim", "redeem", NULL }, atomic },
-		{ "locked", 1, "BEGIN; SELECT … FOR UPDATE; if 0: INSERT, UPDATE; COMMIT",
-		  "select_for_update() inside transaction.atomic()",
-		  { "begin", "lock", "redeem", "mark", "commit", NULL }, locked },
+		{ .name = "naive", .safe = 0,
+		  .summary = "SELECT redeemed; if 0: INSERT redemption; UPDATE redeemed = 1",
+		  .django = "if not coupon.redeemed: redeem(); coupon.redeemed = True; coupon.save()",
+		  .steps = { { "check", ROLE_READ, 0, .key_arg = 1 },
+		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 },
+		             { "mark", ROLE_WRITE, 0, .key_arg = 1 } },
+		  .op = naive },
+		{ .name = "atomic", .safe = 1,
+		  .summary = "UPDATE coupons SET redeemed = 1 WHERE … AND redeemed = 0; if 1 row: INSERT",
+		  .django = "Coupon.objects.filter(code=c, redeemed=False).update(redeemed=True)",
+		  .why_safe = "No order of steps redeems it twice: the UPDATE … AND redeemed = 0"
+		              " checks and claims in one statement, under the row's lock; the"
+		              " second claim changes 0 rows and skips its redeem.",
+		  .steps = { { "claim", ROLE_CLAIM, 0, .key_arg = 1 },
+		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 } },
+		  .op = atomic },
+		{ .name = "locked", .safe = 1,
+		  .summary = "BEGIN; SELECT … FOR UPDATE; if 0: INSERT, UPDATE; COMMIT",
+		  .django = "select_for_update() inside transaction.atomic()",
+		  .why_safe = "No order of steps redeems it twice: the second thread waits at"
+		              " SELECT … FOR UPDATE until the first commits, so it reads"
+		              " redeemed = 1 and skips its redeem.",
+		  .why_safe_db_lock = "No order of steps redeems it twice: the second thread waits"
+		              " at BEGIN IMMEDIATE until the first commits, so it reads"
+		              " redeemed = 1 and skips its redeem.",
+		  .db_lock_note = "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database",
+		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
+		                    " database's write lock instead",
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS },
+		             { "lock", ROLE_LOCK, 0, .key_arg = 1 },
+		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 },
+		             { "mark", ROLE_WRITE, 0, .key_arg = 1 },
+		             { "commit", ROLE_COMMIT } },
+		  .op = locked },
 	},
 	.setup = setup,
 	.check = check,

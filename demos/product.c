@@ -95,18 +95,21 @@ static enum step_rc locked(struct worker *w)
 	return STEP_OK;
 }
 
-static enum db_status setup(const db_backend *db, db_conn *conn, int ops, char *err)
+static enum db_status setup(const struct scenario *scn, const db_backend *db, db_conn *conn,
+                            int ops, char *err)
 {
+	(void)scn;
 	(void)ops;
 	return db_exec_all(db, conn, schema, err);
 }
 
-static enum db_status check(const db_backend *db, db_conn *conn, int64_t committed,
-                            int rounds, struct demo_check *out, char *err)
+static enum db_status check(const struct scenario *scn, const db_backend *db, db_conn *conn,
+                            int64_t committed, int rounds, struct scn_check *out, char *err)
 {
 	db_result r;
 	enum db_status st;
 
+	(void)scn;
 	(void)rounds;
 	st = db->exec(conn, "SELECT number_sold FROM products WHERE id = 1", NULL, 0, &r, err);
 	if (st != DB_OK)
@@ -117,7 +120,7 @@ static enum db_status check(const db_backend *db, db_conn *conn, int64_t committ
 	return DB_OK;
 }
 
-static void verdict(const struct demo_check *c, int64_t committed, char *buf, size_t n)
+static void verdict(const struct scn_check *c, int64_t committed, char *buf, size_t n)
 {
 	if (c->anomalies > 0)
 		snprintf(buf, n, "%lld of %lld sales lost — lost update",
@@ -129,7 +132,7 @@ static void verdict(const struct demo_check *c, int64_t committed, char *buf, si
 		snprintf(buf, n, "all %lld sales counted", (long long)committed);
 }
 
-static void result(const struct demo_check *c, int64_t committed, char *buf, size_t n)
+static void result(const struct scn_check *c, int64_t committed, char *buf, size_t n)
 {
 	(void)committed;
 	if (c->anomalies > 0)
@@ -142,21 +145,55 @@ static void result(const struct demo_check *c, int64_t committed, char *buf, siz
 		         ? "no update lost" : "more than the sales committed");
 }
 
-const struct demo demo_product = {
+const struct scenario demo_product = {
 	.name = "product",
 	.title = "a product counter that loses sales (lost update)",
-	.effect = "sale",
-	.rounds = 0,
+	.words = {
+		.effect = "sale", .effects = "sales",
+		.op = "operation", .ops = "operations",
+		.value = "number_sold",
+		.anomaly = "lost update", .anomalies = "lost updates",
+		.none = "no sale lost",
+		.goal = "Goal: make the counter lose a sale",
+		.bug = "a sale was lost",
+		.help = {
+			{ "R 10", "read: the thread's SELECT saw 10" },
+			{ "W 11", "write: its UPDATE wrote 11, the value it computed" },
+			{ "U", "update: SET n = n + 1, the database adds one itself" },
+		},
+	},
 	.default_ops = 2000,
 	.default_think_ms = 0,          /* two cores interleave two statements plenty */
+	.dashboard_ops = 8,
 	.strategies = {
-		{ "naive", 0, "SELECT number_sold; app adds 1; UPDATE SET number_sold = <value>",
-		  "p.number_sold += 1; p.save()", { "read", "write", NULL }, naive },
-		{ "atomic", 1, "UPDATE SET number_sold = number_sold + 1",
-		  "p.number_sold = F('number_sold') + 1; p.save()", { "update", NULL }, atomic },
-		{ "locked", 1, "BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT",
-		  "select_for_update() inside transaction.atomic()",
-		  { "begin", "lock", "write", "commit", NULL }, locked },
+		{ .name = "naive", .safe = 0,
+		  .summary = "SELECT number_sold; app adds 1; UPDATE SET number_sold = <value>",
+		  .django = "p.number_sold += 1; p.save()",
+		  .steps = { { "read", ROLE_READ },
+		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 } },
+		  .op = naive },
+		{ .name = "atomic", .safe = 1,
+		  .summary = "UPDATE SET number_sold = number_sold + 1",
+		  .django = "p.number_sold = F('number_sold') + 1; p.save()",
+		  .why_safe = "No order of steps loses a sale: the database reads and writes"
+		              " number_sold in one statement, under the row's lock; there is no"
+		              " step between the read and the write to put another thread in.",
+		  .steps = { { "update", ROLE_UPDATE, EFF_ADDS } },
+		  .op = atomic },
+		{ .name = "locked", .safe = 1,
+		  .summary = "BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT",
+		  .django = "select_for_update() inside transaction.atomic()",
+		  .why_safe = "No order of steps loses a sale: the second thread waits at SELECT …"
+		              " FOR UPDATE until the first commits, so it reads the new value.",
+		  .why_safe_db_lock = "No order of steps loses a sale: the second thread waits at"
+		              " BEGIN IMMEDIATE until the first commits, so it reads the new value.",
+		  .db_lock_note = "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database",
+		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
+		                    " database's write lock instead",
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS }, { "lock", ROLE_LOCK },
+		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 },
+		             { "commit", ROLE_COMMIT } },
+		  .op = locked },
 	},
 	.setup = setup,
 	.check = check,

@@ -41,7 +41,7 @@ int main(void)
 	char err[256];
 
 	is_int(parse("", &c, err), 0, "no arguments is fine");
-	is_str(c.demo->name, "product", "the default scenario is product");
+	is_str(c.scenario->name, "product", "the default scenario is product");
 	is_str(c.db->name, "sqlite", "the default backend is sqlite");
 	is_int(c.threads, 4, "4 threads by default");
 	is_int(c.nstrategies, 3, "all three strategies by default");
@@ -50,15 +50,15 @@ int main(void)
 
 	is_int(parse("coupon -t 8 -n 20 --think 3 --seed 42 -s locked,naive --no-ui", &c, err),
 	       0, "a full command line parses");
-	is_str(c.demo->name, "coupon", "scenario coupon");
+	is_str(c.scenario->name, "coupon", "scenario coupon");
 	is_int(c.threads, 8, "-t 8");
 	is_int(c.ops, 20, "-n 20");
 	is_int(c.think_ms, 3, "--think 3");
 	is_int(c.seed, 42, "--seed 42");
 	ok(c.seed_given, "the seed counts as given");
 	is_int(c.nstrategies, 2, "two strategies");
-	is_str(c.demo->strategies[c.strategies[0]].name, "locked", "in the order given: locked");
-	is_str(c.demo->strategies[c.strategies[1]].name, "naive", "then naive");
+	is_str(c.scenario->strategies[c.strategies[0]].name, "locked", "in the order given: locked");
+	is_str(c.scenario->strategies[c.strategies[1]].name, "naive", "then naive");
 	is_int(c.output, OUT_TEXT, "--no-ui gives text");
 
 	is_int(parse("--threads=64 --ops=1 product", &c, err), 0, "long options with = and a"
@@ -79,12 +79,12 @@ int main(void)
 	is_int(parse("--step", &c, err), 0, "--step alone");
 	ok(c.step, "--step asks for step mode");
 	is_int(c.nstrategies, 1, "--step alone runs one strategy");
-	is_str(c.demo->strategies[c.strategies[0]].name, "naive", "... naive");
+	is_str(c.scenario->strategies[c.strategies[0]].name, "naive", "... naive");
 	is_int(c.threads, 2, "--step alone: two threads");
 	is_int(c.ops, 1, "--step alone: one operation each");
 	is_int(c.think_ms, 0, "--step: no think time");
 	is_int(parse("coupon -s locked -t 3 -n 2 --step", &c, err), 0, "--step with -s, -t, -n");
-	is_str(c.demo->strategies[c.strategies[0]].name, "locked", "--step -s locked");
+	is_str(c.scenario->strategies[c.strategies[0]].name, "locked", "--step -s locked");
 	is_int(c.threads, 3, "--step -t 3");
 	is_int(c.ops, 2, "--step -n 2");
 	is_int(parse("--step --trace -s naive", &c, err), 0, "--step with --trace");

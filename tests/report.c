@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../core/report.h"
+#include "../demos/demo.h"
 #include "tap.h"
 
 static char *json_of(const struct report *rep)
@@ -20,7 +21,7 @@ static char *json_of(const struct report *rep)
 
 int main(void)
 {
-	struct run_config cfg = { .demo = &demo_product, .db = NULL, .threads = 4, .ops = 250,
+	struct run_config cfg = { .scenario = &demo_product, .db = NULL, .threads = 4, .ops = 250,
 	                          .seed = 42 };
 	struct run_result naive = { .strategy = &demo_product.strategies[0], .attempted = 1000,
 	                            .committed = 1000, .checked = 1,
@@ -58,11 +59,11 @@ int main(void)
 		ok(strstr(json, fields[i]) != NULL, "the JSON report has %s", fields[i]);
 	ok(strstr(json, "\"coupons\"") == NULL, "product entries have no coupon fields");
 
-	cfg.demo = &demo_coupon;
+	cfg.scenario = &demo_coupon;
 	naive.strategy = &demo_coupon.strategies[0];
 	atomic.strategy = &demo_coupon.strategies[1];
-	naive.check.double_redeemed = 7;
-	naive.check.discount_lost = 175;
+	naive.check.extra[1] = 7;           /* coupon.extras: double_redeemed */
+	naive.check.extra[2] = 175;         /* ... and discount_lost */
 	json = json_of(&rep);
 	ok(strstr(json, "\"double_redeemed\": 7") && strstr(json, "\"discount_lost\": 175") &&
 	   strstr(json, "\"coupons\":"), "coupon entries add coupons, double_redeemed and"

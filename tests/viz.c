@@ -13,6 +13,7 @@
 #include <string.h>
 #include <wchar.h>
 
+#include "../demos/demo.h"
 #include "../viz/draw.h"
 #include "../viz/model.h"
 #include "../viz/screen.h"
@@ -111,6 +112,28 @@ static void close_screen(void)
 
 static int64_t clock_ns;
 
+/* What the harness adds to a step's events: its role and effects as the
+ * scenario declares them, and (for a step keyed by a coupon) the coupon's code
+ * as demos/coupon.c binds it. */
+static void declare(const struct viz_model *m, struct event *e)
+{
+	const struct scn_step *d = e->step ? scn_step(m->panels[e->strategy].strategy, e->step)
+	                                   : NULL;
+
+	if (!d)
+		return;
+	e->role = d->role;
+	e->effects = d->effects;
+	e->key_arg = d->key_arg;
+	e->value_arg = d->value_arg;
+	if (d->key_arg > 0 && e->nargs < d->key_arg &&
+	    (e->kind == EV_STEP || e->kind == EV_READY)) {
+		e->nargs = d->key_arg;
+		e->args[d->key_arg - 1].type = DB_TEXT;
+		snprintf(e->args[d->key_arg - 1].s, sizeof e->args[0].s, "C%04d", e->op + 1);
+	}
+}
+
 static void feed(struct viz_model *m, enum ev_kind kind, int strategy, int thread, int op,
                  const char *step, const char *sql, int64_t arg)
 {
@@ -128,6 +151,7 @@ static void feed(struct viz_model *m, enum ev_kind kind, int strategy, int threa
 		e.args[0].type = DB_INT;
 		e.args[0].i = arg;
 	}
+	declare(m, &e);
 	viz_model_event(&e, m);
 }
 
@@ -145,6 +169,7 @@ static void done(struct viz_model *m, int strategy, int thread, int op, const ch
 	e.value = value;
 	e.changes = changes;
 	e.t_ns = clock_ns += 1000000;
+	declare(m, &e);
 	viz_model_event(&e, m);
 }
 
@@ -201,7 +226,7 @@ static struct viz_view view = { .pace_ms = 250, .clock_ns = 2500000000LL,
 
 static void test_product(void)
 {
-	struct run_config cfg = { .demo = &demo_product, .strategies = { 0, 1, 2 },
+	struct run_config cfg = { .scenario = &demo_product, .strategies = { 0, 1, 2 },
 	                          .nstrategies = 3, .threads = 2, .ops = 3, .seed = 42 };
 	struct run_result res[3] = { 0 };
 	const struct run_result *results[3] = { &res[0], &res[1], &res[2] };
@@ -346,7 +371,7 @@ static void test_product(void)
 /* coupon/naive: all three threads redeem C0001; the 2nd and 3rd are extra. */
 static void test_coupon(void)
 {
-	struct run_config cfg = { .demo = &demo_coupon, .strategies = { 0 }, .nstrategies = 1,
+	struct run_config cfg = { .scenario = &demo_coupon, .strategies = { 0 }, .nstrategies = 1,
 	                          .threads = 3, .ops = 2, .seed = 7 };
 	struct viz_model m;
 
@@ -379,7 +404,7 @@ static void test_coupon(void)
 /* NO_COLOR: not one cell carries a colour, and the mark is still reversed. */
 static void test_no_color(void)
 {
-	struct run_config cfg = { .demo = &demo_product, .strategies = { 0, 1, 2 },
+	struct run_config cfg = { .scenario = &demo_product, .strategies = { 0, 1, 2 },
 	                          .nstrategies = 3, .threads = 2, .ops = 3, .seed = 42 };
 	struct viz_model m;
 	int coloured = 0, mark_reversed = 0;
@@ -440,7 +465,7 @@ static struct viz_view step_view = { .pace_ms = 250, .backend = "sqlite", .step 
  * thread holds, then the win. */
 static void test_step_naive(void)
 {
-	struct run_config cfg = { .demo = &demo_product, .strategies = { 0 }, .nstrategies = 1,
+	struct run_config cfg = { .scenario = &demo_product, .strategies = { 0 }, .nstrategies = 1,
 	                          .threads = 2, .ops = 1, .seed = 5, .step = 1 };
 	struct viz_model m;
 	int y;
@@ -517,7 +542,7 @@ static void test_step_naive(void)
  * taken at BEGIN IMMEDIATE; on PostgreSQL the row's, at SELECT ... FOR UPDATE. */
 static void test_step_locked(const db_backend *db)
 {
-	struct run_config cfg = { .demo = &demo_product, .strategies = { 2 }, .nstrategies = 1,
+	struct run_config cfg = { .scenario = &demo_product, .strategies = { 2 }, .nstrategies = 1,
 	                          .threads = 2, .ops = 1, .seed = 5, .step = 1 };
 	const char *begin = db->row_locks ? "BEGIN" : "BEGIN IMMEDIATE";
 	const char *lock = db->row_locks ? SELECT " FOR UPDATE" : SELECT;
@@ -585,7 +610,7 @@ static void test_step_locked(const db_backend *db)
 /* product/atomic and coupon/naive: the other goal, and the other explanations. */
 static void test_step_others(void)
 {
-	struct run_config cfg = { .demo = &demo_product, .strategies = { 1 }, .nstrategies = 1,
+	struct run_config cfg = { .scenario = &demo_product, .strategies = { 1 }, .nstrategies = 1,
 	                          .threads = 2, .ops = 1, .seed = 5, .step = 1 };
 	struct viz_model m;
 
@@ -602,7 +627,7 @@ static void test_step_others(void)
 	    " one statement, under the row's lock", "step: why atomic cannot lose a sale");
 	viz_model_done(&m);
 
-	cfg.demo = &demo_coupon;
+	cfg.scenario = &demo_coupon;
 	cfg.strategies[0] = 0;
 	viz_model_init(&m, &cfg);
 	for (int t = 1; t <= 2; t++) {

@@ -30,6 +30,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "../core/finish.h"
 #include "../core/report.h"
 #include "../core/trace.h"
 #include "draw.h"
@@ -62,7 +63,6 @@ struct dash {
 	long frames;
 
 	/* Step mode */
-	const struct cli *cli;
 	int queue[STEP_QUEUE];          /* threads to move (0: the next step), in order */
 	int nqueue;
 	char message[160];              /* why the last key did nothing */
@@ -85,7 +85,7 @@ static void on_event(const struct event *e, void *arg)
 	trace_event(e, &d->trace);
 	if (e->kind == EV_RETRY)
 		d->retried = 1;
-	if (e->kind == EV_STEP && e->step && strcmp(e->step, "rollback")) {
+	if (e->kind == EV_STEP && e->step && e->role != ROLE_ROLLBACK) {
 		snprintf(token, sizeof token, "t%d.%s", e->thread, e->step);
 		trace_lines_add(token, &d->tokens);
 	}
@@ -125,7 +125,7 @@ static int begin_run(struct dash *d)
 		return -1;
 	}
 	if (d->cfg->step) {
-		d->names[0] = d->cfg->demo->strategies[d->cfg->strategies[0]].name;
+		d->names[0] = d->cfg->scenario->strategies[d->cfg->strategies[0]].name;
 		if (trace_init(&d->trace, d->names, 1, d->cfg->threads, trace_lines_add,
 		               &d->lines) != 0) {
 			snprintf(d->err, sizeof d->err, "out of memory");
@@ -195,7 +195,7 @@ static int restart(struct dash *d)
 /* The run is over: join, check, and show the database's figures. */
 static void finish(struct dash *d)
 {
-	const struct run_result *results[DEMO_STRATEGIES];
+	const struct run_result *results[SCN_STRATEGIES];
 
 	run_drain(d->run, on_event, d);
 	end_run(d);
@@ -360,9 +360,10 @@ static int toggle_step(struct dash *d)
 	}
 	d->cfg->step = 1;
 	d->cfg->nstrategies = 1;
-	d->cfg->threads = d->cli->threads_given && d->cli->threads <= CLI_STEP_THREADS
-	                  ? d->cli->threads : 2;
-	d->cfg->ops = d->cli->ops ? d->cli->ops : 1;
+	if (!d->host->threads_given || d->cfg->threads > VIZ_STEP_THREADS)
+		d->cfg->threads = 2;
+	if (!d->host->ops_given)
+		d->cfg->ops = 1;
 	d->cfg->think_ms = 0;
 	d->view.step = 1;
 	return restart(d);
@@ -532,18 +533,17 @@ static char *step_schedule(const struct trace_lines *tokens)
 	return s;
 }
 
-int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host *host)
+int viz_run(struct run_config *cfg, const struct viz_host *host)
 {
-	struct dash d = { .cfg = cfg, .host = host, .cli = cli };
+	struct dash d = { .cfg = cfg, .host = host };
+	struct finish_opts fin = { .out = stdout };
+	double cpu0, t0;
+	char *schedule = NULL;
+	int status;
 
 	d.view.caption = host->caption;
-	struct report rep = { 0 };
-	double cpu0, t0;
-	int status, interrupted;
-	char result[256], *schedule = NULL;
-
-	if (!cli->ops)
-		cfg->ops = cfg->demo->rounds ? VIZ_COUPON_OPS : VIZ_PRODUCT_OPS;
+	if (!host->ops_given)
+		cfg->ops = cfg->scenario->dashboard_ops;
 	if (!getenv("RACELAB_PACE_MS"))
 		cfg->pace_ms = VIZ_PACE_MS;
 	d.view.pace_ms = cfg->pace_ms;
@@ -565,7 +565,7 @@ int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host
 	cpu0 = thread_cpu_s();
 	t0 = (double)mono_ns() / 1e9;
 	loop(&d);
-	interrupted = host->interrupted();
+	fin.interrupted = host->interrupted();
 
 	if (d.run)
 		end_run(&d);
@@ -576,44 +576,21 @@ int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host
 		return d.st == RUN_UNAVAILABLE ? EX_UNAVAILABLE : EX_SOFTWARE;
 	}
 
-	rep.cfg = cfg;
-	rep.nresults = cfg->nstrategies;
-	for (int i = 0; i < rep.nresults; i++)
-		rep.results[i] = run_result(d.run, i);
-	rep.site = run_site_name(d.run);
-	rep.kept = cli->where != NULL;
-	rep.interrupted = d.stopped_early;     /* cut short: the counts are for what ran */
+	fin.cut_short = d.stopped_early;        /* the counts are for what ran */
 	if (cfg->step) {
 		/* As a --schedule run prints it: the trace, the result, then the report,
 		 * which names the steps taken as a schedule that replays them. */
 		run_drain(d.run, on_event, &d);
 		for (size_t i = 0; i < d.lines.n; i++)
 			printf("%s\n", d.lines.v[i]);
-		if (!d.stopped_early && report_result(&rep, result, sizeof result) == 0)
-			printf("result: %s\n", result);
-		if (d.lines.n)
-			printf("\n");
+		fin.trace_printed = d.lines.n > 0;
 		if (cfg->ops == 1 && !d.retried && d.tokens.n)
 			schedule = step_schedule(&d.tokens);
-		rep.schedule = schedule;
+		fin.schedule = schedule;
 	}
-	report_text(stdout, &rep);
+	status = run_finish(d.run, d.st, &fin);
+	d.run = NULL;                   /* run_finish freed it */
 	free(schedule);
-	fflush(stdout);
-
-	status = report_status(&rep);
-	if (d.st == RUN_UNAVAILABLE) {
-		fprintf(stderr, "racelab: the database was lost during the run: %s\n",
-		        run_error(d.run));
-		status = EX_UNAVAILABLE;
-	} else if (d.st == RUN_INTERNAL) {
-		fprintf(stderr, "racelab: %s\n", run_error(d.run) ? run_error(d.run)
-		        : "internal error");
-		status = EX_SOFTWARE;
-	} else if (interrupted) {
-		fprintf(stderr, "racelab: interrupted; the databases were cleaned up\n");
-		status = EX_INTERRUPTED;
-	}
 	free_run(&d);
 	return status;
 }

@@ -12,6 +12,7 @@
  */
 #include "draw.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -284,7 +285,7 @@ static void step_name(char *buf, size_t n, const char *step, int letters)
 {
 	if (!step)
 		step = "?";
-	if (letters && strcmp(step, "rollback"))
+	if (letters)
 		snprintf(buf, n, "%c", step[0] >= 'a' && step[0] <= 'z' ? step[0] - 'a' + 'A'
 		         : step[0]);
 	else
@@ -332,7 +333,7 @@ static void render_token(struct line *l, const struct viz_token *t, struct form 
 	case TOK_STEP:
 		break;
 	}
-	step_name(name, sizeof name, t->step, f.letters);
+	step_name(name, sizeof name, t->step, f.letters && t->role != ROLE_ROLLBACK);
 	switch (t->state) {
 	case TS_WAITING:
 		if (f.step)
@@ -369,11 +370,15 @@ static void render_token(struct line *l, const struct viz_token *t, struct form 
 		    (long long)t->victim_value);
 	else if (t->lost > 0)
 		add(l, VS_LOST, " %s", g->cross);
-	if (t->nth > 1 && f.long_marks)
+	if (t->nth > 1 && f.long_marks && f.cost)
 		add(l, VS_LOST, " %s %d%s use -$%d", g->cross, t->nth, ordinal(t->nth),
 		    f.cost);
-	else if (t->nth > 1)
+	else if (t->nth > 1 && f.long_marks)
+		add(l, VS_LOST, " %s %d%s use", g->cross, t->nth, ordinal(t->nth));
+	else if (t->nth > 1 && f.cost)
 		add(l, VS_LOST, " %s$%d", g->cross, f.cost);
+	else if (t->nth > 1)
+		add(l, VS_LOST, " %s", g->cross);
 }
 
 static void render_op(struct line *l, const struct viz_op *o, struct form f,
@@ -438,16 +443,16 @@ void viz_draw_lane(WINDOW *w, int y, int x, int width, const struct viz_model *m
 }
 
 /* The rule above the lanes; in letters mode it says what the letters stand for. */
-static void lanes_label(char *buf, size_t n, const struct demo_strategy *s, int width)
+static void lanes_label(char *buf, size_t n, const struct scn_strategy *s, int width)
 {
 	size_t len = 0;
 
 	buf[0] = '\0';
 	if (use_letters(width)) {
 		len += (size_t)snprintf(buf, n, "threads:");
-		for (int i = 0; s->steps[i] && len < n; i++)
+		for (int i = 0; i < SCN_STEPS && s->steps[i].name && len < n; i++)
 			len += (size_t)snprintf(buf + len, n - len, " %c %s",
-			                        s->steps[i][0] - 'a' + 'A', s->steps[i]);
+			                        s->steps[i].name[0] - 'a' + 'A', s->steps[i].name);
 		if (viz_width(buf) + 2 > width)         /* drop "threads:" */
 			memmove(buf, buf + 9, strlen(buf + 9) + 1);
 	}
@@ -500,9 +505,8 @@ void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_m
 		add_text(&l, VS_NORMAL, sql);
 	} else if (t && t->kind == TOK_STEP && t->state == TS_RUNNING) {
 		add(&l, VS_NORMAL, "running %s", t->step ? t->step : "?");
-	} else if (m->coupon && o && o->done) {
-		add_text(&l, VS_DIM, "at the barrier: the next round starts when every thread"
-		         " is there");
+	} else if (m->scenario->words.between_ops && o && o->done) {
+		add_text(&l, VS_DIM, m->scenario->words.between_ops);
 	}
 	put_line(w, y, x, width, &l);
 	if (rows < 2 || lane->exited)
@@ -510,13 +514,15 @@ void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_m
 	memset(&l, 0, sizeof l);
 	add(&l, VS_DIM, "holds ");
 	if (lane->has_read) {
-		add(&l, VS_NORMAL, "%s = %lld, as it read it", m->coupon ? "redeemed"
-		    : "number_sold", (long long)lane->last_read);
-		/* product: another thread has written since: what it holds is stale */
-		if (!m->coupon && m->panels[panel].counter != lane->last_read &&
-		    m->panels[panel].last_writer != thread)
-			add(&l, VS_LOST, " (stale: number_sold is %lld now)",
-			    (long long)m->panels[panel].counter);
+		const struct viz_key *k = lane->nreads ? viz_panel_key(&m->panels[panel],
+		                          lane->reads[lane->nreads - 1].key) : NULL;
+
+		add(&l, VS_NORMAL, "%s = %lld, as it read it", m->scenario->words.value,
+		    (long long)lane->last_read);
+		/* another thread has written that row since: what it holds is stale */
+		if (k && k->writer && k->writer != thread && k->value != lane->last_read)
+			add(&l, VS_LOST, " (stale: %s is %lld now)", m->scenario->words.value,
+			    (long long)k->value);
 	}
 	if (lane->holds_lock && lane->has_read)
 		add(&l, VS_DIM, " %s ", viz_glyphs()->dot);
@@ -530,29 +536,33 @@ void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_m
 /* Why no order of steps can break a safe strategy. */
 static const char *why_safe(const struct viz_model *m, const struct viz_panel *p)
 {
-	int locked = !strcmp(p->strategy->name, "locked");
+	const struct scn_strategy *st = p->strategy;
 
-	if (m->coupon && locked)
-		return m->row_locks
-		       ? "No order of steps redeems it twice: the second thread waits at SELECT …"
-		         " FOR UPDATE until the first commits, so it reads redeemed = 1 and skips"
-		         " its redeem."
-		       : "No order of steps redeems it twice: the second thread waits at BEGIN"
-		         " IMMEDIATE until the first commits, so it reads redeemed = 1 and skips"
-		         " its redeem.";
-	if (m->coupon)
-		return "No order of steps redeems it twice: the UPDATE … AND redeemed = 0 checks"
-		       " and claims in one statement, under the row's lock; the second claim"
-		       " changes 0 rows and skips its redeem.";
-	if (locked)
-		return m->row_locks
-		       ? "No order of steps loses a sale: the second thread waits at SELECT … FOR"
-		         " UPDATE until the first commits, so it reads the new value."
-		       : "No order of steps loses a sale: the second thread waits at BEGIN"
-		         " IMMEDIATE until the first commits, so it reads the new value.";
-	return "No order of steps loses a sale: the database reads and writes number_sold"
-	       " in one statement, under the row's lock; there is no step between the read"
-	       " and the write to put another thread in.";
+	if (!m->row_locks && st->why_safe_db_lock)
+		return st->why_safe_db_lock;
+	return st->why_safe ? st->why_safe : "No order of steps breaks it.";
+}
+
+/* "You won": the panel's latest anomaly, told from its mark. */
+static void won_text(char *buf, size_t n, const struct viz_model *m, const struct viz_mark *mk)
+{
+	const struct scn_words *w = &m->scenario->words;
+	const char *tick = viz_glyphs()->tick;
+	const char *end = "q ends the run and shows the database's count; u undoes a step.";
+
+	const char *what = mk->tok.key_text[0] ? mk->tok.key_text
+	                   : w->resource ? w->resource : "it";
+
+	if (mk->tok.nth > 1 && m->cost)
+		snprintf(buf, n, "%s You won: T%d %s %s again, and $%d is given away.  %s",
+		         tick, mk->thread, w->used ? w->used : "used", what, m->cost, end);
+	else if (mk->tok.nth > 1)
+		snprintf(buf, n, "%s You won: T%d %s %s again.  %s", tick, mk->thread,
+		         w->used ? w->used : "used", what, end);
+	else
+		snprintf(buf, n, "%s You won: T%d wrote %lld over T%d's %lld, so T%d's %s is lost."
+		         "  %s", tick, mk->thread, (long long)mk->tok.arg, mk->tok.victim,
+		         (long long)mk->tok.victim_value, mk->tok.victim, w->effect, end);
 }
 
 void viz_draw_challenge(WINDOW *w, int y, int x, int width, const struct viz_model *m,
@@ -564,36 +574,26 @@ void viz_draw_challenge(WINDOW *w, int y, int x, int width, const struct viz_mod
 	char text[WRAP_LEN], lines[4][WRAP_LEN];
 	enum viz_style st;
 
-	viz_put(w, y, x, width, VS_BOLD, m->coupon ? "Goal: redeem one coupon twice"
-	        : "Goal: make the counter lose a sale");
+	viz_put(w, y, x, width, VS_BOLD, m->scenario->words.goal);
 	if (rows < 2)
 		return;
 	if (viz_panel_won(m, p) && p->strategy->safe) {
 		snprintf(text, sizeof text, "%s BUG: %s, and %s is meant to be safe",
-		         viz_glyphs()->cross, m->coupon ? "a coupon was redeemed twice"
-		         : "a sale was lost", p->strategy->name);
+		         viz_glyphs()->cross, m->scenario->words.bug, p->strategy->name);
 		st = VS_BAD;
-	} else if (viz_panel_won(m, p) && mk && m->coupon) {
-		snprintf(text, sizeof text, "%s You won: T%d redeemed C%04d again, and $%d is given"
-		         " away.  q ends the run and shows the database's count; u undoes a step.",
-		         viz_glyphs()->tick, mk->thread, mk->op + 1, m->cost);
-		st = VS_OK;
 	} else if (viz_panel_won(m, p) && mk) {
-		snprintf(text, sizeof text, "%s You won: T%d wrote %lld over T%d's %lld, so T%d's"
-		         " sale is lost.  q ends the run and shows the database's count; u undoes"
-		         " a step.", viz_glyphs()->tick, mk->thread, (long long)mk->tok.arg,
-		         mk->tok.victim, (long long)mk->tok.victim_value, mk->tok.victim);
+		won_text(text, sizeof text, m, mk);
 		st = VS_OK;
 	} else if (over && p->strategy->safe) {
 		snprintf(text, sizeof text, "%s", why_safe(m, p));
 		st = VS_BOLD;
 	} else if (over) {
-		snprintf(text, sizeof text, "No %s this time.  u undoes a step, r starts over:"
-		         " try another order.", m->coupon ? "double redemption" : "sale lost");
+		snprintf(text, sizeof text, "%c%s this time.  u undoes a step, r starts over:"
+		         " try another order.", toupper((unsigned char)m->scenario->words.none[0]),
+		         m->scenario->words.none + 1);
 		st = VS_NORMAL;
 	} else {
-		snprintf(text, sizeof text, "Not yet: %s so far.", m->coupon
-		         ? "no coupon redeemed twice" : "no sale lost");
+		snprintf(text, sizeof text, "Not yet: %s so far.", m->scenario->words.none);
 		st = VS_DIM;
 	}
 	n = wrap(text, width, lines, rows - 1 < 4 ? rows - 1 : 4);
@@ -623,9 +623,7 @@ static int panel_cols(int cols, int n, int i)
 
 static const char *sqlite_note(const struct viz_panel *p, const struct viz_view *v)
 {
-	if (v->row_locks || strcmp(p->strategy->name, "locked"))
-		return NULL;
-	return "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database";
+	return v->row_locks ? NULL : p->strategy->db_lock_note;
 }
 
 /* The description texts of a panel: what it does, Django, a backend note. */
@@ -817,7 +815,7 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 		expected = res->check.expected;
 		observed = res->check.observed;
 		anomalies = res->check.anomalies;
-		money = res->check.discount_lost;
+		money = res->check.anomalies * m->cost;
 		waits = res->lock_waits;
 		retries = res->retries;
 		errors = res->errors;
@@ -825,10 +823,7 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 	} else {
 		int64_t t = p->exited == m->nthreads ? p->end_ns : v->clock_ns;
 
-		expected = m->coupon ? (p->round + (p->ops_done || p->redemptions ? 1 : 0))
-		                     : p->committed;
-		observed = m->coupon ? p->redemptions : p->counter;
-		anomalies = m->coupon ? p->extra : p->lost;
+		viz_panel_figures(m, p, &expected, &observed, &anomalies);
 		money = p->money;
 		waits = p->waits;
 		retries = p->retries;
@@ -837,16 +832,17 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 	}
 	field(&out[0], width, VS_BOLD, "expected %lld", (long long)expected);
 	field(&out[0], width, VS_BOLD, narrow ? "got %lld" : "observed %lld", (long long)observed);
-	if (anomalies > 0 && m->coupon)
+	if (anomalies > 0 && p->uses_resources && m->cost)
 		field(&out[1], width, VS_LOST, "%s %lld extra, $%lld lost", g->cross,
 		      (long long)anomalies, (long long)money);
+	else if (anomalies > 0 && p->uses_resources)
+		field(&out[1], width, VS_LOST, "%s %lld extra", g->cross, (long long)anomalies);
 	else if (anomalies > 0)
 		field(&out[1], width, VS_LOST, "%s %lld %s lost", g->cross, (long long)anomalies,
-		      plural(anomalies, "sale", "sales"));
+		      scn_effects(m->scenario, anomalies));
 	else
-		field(&out[1], width, res ? VS_OK : VS_DIM, "%s%s", res ? g->tick : "",
-		      m->coupon ? (res ? " no extra redemption" : "no extra redemption")
-		                : (res ? " no sale lost" : "no sale lost"));
+		field(&out[1], width, res ? VS_OK : VS_DIM, "%s%s%s", res ? g->tick : "",
+		      res ? " " : "", m->scenario->words.none);
 	field(&out[2], width, VS_NORMAL, "%.1f ops/s", rate);
 	field(&out[2], width, waits ? VS_BOLD : VS_NORMAL, "%lld %s", (long long)waits,
 	      plural(waits, "wait", "waits"));
@@ -872,8 +868,8 @@ static void title_status(const struct viz_model *m, const struct viz_panel *p,
 		*st = kept ? VS_OK : p->strategy->safe ? VS_BAD : VS_LOST;
 	} else if (p->exited == m->nthreads) {
 		snprintf(buf, n, "done");
-	} else if (m->coupon) {
-		snprintf(buf, n, "round %d/%d", p->round + 1, cfg->ops);
+	} else if (m->scenario->rounds) {
+		snprintf(buf, n, "%s %d/%d", m->scenario->words.op, p->round + 1, cfg->ops);
 	} else {
 		snprintf(buf, n, "%lld/%lld ops", (long long)p->ops_done,
 		         (long long)cfg->ops * cfg->threads);
@@ -888,9 +884,14 @@ static void draw_log(WINDOW *w, int y, int x, int width, int rows,
 	for (int i = 0; i < rows && i < p->nmarks && i < VIZ_MARKS; i++) {
 		const struct viz_mark *mk = &p->marks[(p->nmarks - 1 - i) % VIZ_MARKS];
 
-		if (m->coupon)  /* coupon codes as demos/coupon.c issues them */
-			putf(w, y + i, x, width, VS_NORMAL, "T%d redeemed C%04d again: -$%d",
-			     mk->thread, mk->op + 1, m->cost);
+		if (mk->tok.nth > 1 && m->cost)
+			putf(w, y + i, x, width, VS_NORMAL, "T%d %s %s again: -$%d", mk->thread,
+			     m->scenario->words.used ? m->scenario->words.used : "used",
+			     mk->tok.key_text, m->cost);
+		else if (mk->tok.nth > 1)
+			putf(w, y + i, x, width, VS_NORMAL, "T%d %s %s again", mk->thread,
+			     m->scenario->words.used ? m->scenario->words.used : "used",
+			     mk->tok.key_text);
 		else
 			putf(w, y + i, x, width, VS_NORMAL, "T%d wrote %lld over T%d's %lld: %lld lost",
 			     mk->thread, (long long)mk->tok.arg, mk->tok.victim,
@@ -954,7 +955,7 @@ static void draw_panel(WINDOW *w, int y, int x, int h, int width, const struct v
 	}
 	row = y + 1 + lo->header + lo->challenge + 1 + lo->lanes * lo->spacing;
 	if (lo->log) {
-		rule(w, row++, x, width, m->coupon ? "extra redemptions" : "lost updates", VS_DIM);
+		rule(w, row++, x, width, m->scenario->words.anomalies, VS_DIM);
 		draw_log(w, row, ix, iw, lo->log, m, p);
 		row += lo->log;
 	}
@@ -999,7 +1000,8 @@ static void config_text(char *buf, size_t n, const struct viz_model *m,
 
 	snprintf(buf, n, "%s %s %d thread%s %s %d %s%s %s seed %llu", v->backend, g->dot,
 	         cfg->threads, cfg->threads == 1 ? "" : "s", g->times, cfg->ops,
-	         m->coupon ? "round" : "op", cfg->ops == 1 ? "" : "s", g->dot,
+	         m->scenario->rounds ? m->scenario->words.op : "op", cfg->ops == 1 ? "" : "s",
+	         g->dot,
 	         (unsigned long long)cfg->seed);
 }
 
@@ -1015,8 +1017,8 @@ static int draw_title(WINDOW *w, int cols, const struct viz_model *m,
 	config_text(config, sizeof config, m, v);
 	cw = viz_width(config);
 	used = viz_put(w, 0, 0, cols, VS_BOLD, "racelab ");
-	used += putf(w, 0, used, cols - used, VS_BOLD, "%s: ", cfg->demo->name);
-	used += viz_put(w, 0, used, cols - used, VS_NORMAL, cfg->demo->title);
+	used += putf(w, 0, used, cols - used, VS_BOLD, "%s: ", cfg->scenario->name);
+	used += viz_put(w, 0, used, cols - used, VS_NORMAL, cfg->scenario->title);
 	if (used + 2 + cw > cols)
 		return 0;
 	viz_put(w, 0, cols - cw, cw, VS_DIM, config);
@@ -1156,30 +1158,46 @@ void viz_draw_help(WINDOW *w, const struct viz_model *m)
 	struct { char key[64]; enum viz_style st; char text[112]; } l[28];
 	char lines[4][WRAP_LEN];
 	int n = 0, rows, cols, width = 0, h, y, y0, x0, keyw = 0, tw;
+	const struct scn_words *words = &m->scenario->words;
+	char uses = 0, overwrites = 0;  /* the letters of the steps that can do harm */
+
+	for (int i = 0; i < m->npanels; i++)
+		for (int k = 0; k < SCN_STEPS && m->panels[i].strategy->steps[k].name; k++) {
+			const struct scn_step *st = &m->panels[i].strategy->steps[k];
+
+			if ((st->effects & EFF_USES) && !uses)
+				uses = (char)(st->name[0] - 'a' + 'A');
+			if ((st->effects & EFF_FROM_READ) && !overwrites)
+				overwrites = (char)(st->name[0] - 'a' + 'A');
+		}
 
 #define HELP(k, kst, ...) (snprintf(l[n].key, sizeof l[n].key, "%s", k), l[n].st = kst, \
 	snprintf(l[n].text, sizeof l[n].text, __VA_ARGS__), n++)
 	HELP("T1 T2 ...", VS_BOLD, "one lane per thread: its latest operations, oldest left");
 	HELP("R W B ...", VS_BOLD, "steps by their first letter, named on the rule above the"
 	     " lanes");
-	if (m->coupon) {
-		HELP("C 0", VS_NORMAL, "check: SELECT redeemed saw 0, the coupon looked unused");
-		HELP("C 0 rows", VS_NORMAL, "claim: the UPDATE ... AND redeemed = 0 found it taken");
-		HELP("skip", VS_DIM, "the thread's own check said no: its next steps are skipped");
+	for (int i = 0; i < 8 && words->help[i][0]; i++)
+		HELP(words->help[i][0], VS_NORMAL, "%s", words->help[i][1]);
+	if (uses) {                     /* the anomaly's mark, as the lanes draw it */
 		HELP("", VS_NORMAL, "%s", "");
-		snprintf(l[n - 1].key, sizeof l[n - 1].key, "R %s 2nd use -$%d", g->cross, m->cost);
+		if (m->cost)
+			snprintf(l[n - 1].key, sizeof l[n - 1].key, "%c %s 2nd use -$%d", uses,
+			         g->cross, m->cost);
+		else
+			snprintf(l[n - 1].key, sizeof l[n - 1].key, "%c %s 2nd use", uses, g->cross);
 		l[n - 1].st = VS_LOST;
-		snprintf(l[n - 1].text, sizeof l[n - 1].text,
-		         "redeemed a coupon that was already redeemed: money lost");
-	} else {
-		HELP("R 10", VS_NORMAL, "read: the thread's SELECT saw 10");
-		HELP("W 11", VS_NORMAL, "write: its UPDATE wrote 11, the value it computed");
-		HELP("U", VS_NORMAL, "update: SET n = n + 1, the database adds one itself");
+		snprintf(l[n - 1].text, sizeof l[n - 1].text, "%s a %s that was already %s%s",
+		         words->used ? words->used : "used", words->resource ? words->resource
+		         : "resource", words->used ? words->used : "used",
+		         m->cost ? ": money lost" : "");
+	}
+	if (overwrites) {
 		HELP("", VS_NORMAL, "%s", "");
-		snprintf(l[n - 1].key, sizeof l[n - 1].key, "W 11 %s overwrote T2's 11", g->cross);
+		snprintf(l[n - 1].key, sizeof l[n - 1].key, "%c 11 %s overwrote T2's 11",
+		         overwrites, g->cross);
 		l[n - 1].st = VS_LOST;
-		snprintf(l[n - 1].text, sizeof l[n - 1].text,
-		         "this write erased the sale T2 had just saved: a lost update");
+		snprintf(l[n - 1].text, sizeof l[n - 1].text, "this write erased the %s T2 had"
+		         " just saved: a %s", words->effect, words->anomaly);
 	}
 	HELP("", VS_WAIT, "waiting for a lock another thread holds, for as long as it lasts");
 	snprintf(l[n - 1].key, sizeof l[n - 1].key, "B %s 1.2 s", g->wait);
@@ -1187,8 +1205,8 @@ void viz_draw_help(WINDOW *w, const struct viz_model *m)
 	     " again");
 	snprintf(l[n - 1].key, sizeof l[n - 1].key, "%sretry", g->retry);
 	HELP("", VS_BAD, "the database refused the statement");
-	snprintf(l[n - 1].key, sizeof l[n - 1].key, "%s %sERR", m->coupon ? "R" : "W",
-	         g->cross);
+	snprintf(l[n - 1].key, sizeof l[n - 1].key, "%c %sERR", uses ? uses : overwrites ?
+	         overwrites : 'W', g->cross);
 	HELP(g->sep, VS_DIM, "between one operation and the next");
 	HELP("so far", VS_DIM, "live figures, from the events as they come");
 	HELP("database", VS_BOLD, "at the end: counted in the database itself, and the verdict");

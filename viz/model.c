@@ -1,23 +1,30 @@
 /*
  * model.c: the dashboard's model of a run, built from events; see model.h.
  *
- * DESIGN: the lost update is found the way a person would find it on the lanes.
- * number_sold holds whatever the last completed write left there.  A thread that
- * read R and now writes R + 1 over a counter that already holds C > R erases C - R
- * sales: the ones committed between its read and its write.  Summed over every
- * write this is exactly committed - final value, so the live "lost so far" and the
- * database's count at the end agree whenever the events arrive in the order the
- * database applied the writes (they may not, by a hair: a thread can be preempted
- * between its UPDATE and its event; hence "so far", and the verdict from the
- * database).
+ * DESIGN: anomalies are found from what each step is declared to do (its role and
+ * effects, scenario.h), the way a person would find them on the lanes — never
+ * from the scenario's name, its step names or its SQL.
  *
- * For coupons, every redemption of a coupon after its first is extra, and costs
- * the coupon's discount.
+ * An overwrite (EFF_FROM_READ): a row holds whatever the last completed write
+ * left there.  A thread that read R and now writes R + 1 over a row that already
+ * holds C > R erases C - R effects: the ones committed between its read and its
+ * write.  Summed over every write this is exactly committed - final value, so the
+ * live "lost so far" and the database's count at the end agree whenever the events
+ * arrive in the order the database applied the writes (they may not, by a hair: a
+ * thread can be preempted between its UPDATE and its event; hence "so far", and
+ * the verdict from the database).
+ *
+ * A second use (EFF_USES): every use of a resource after its first is extra, and
+ * costs the scenario's anomaly_cost.
+ *
+ * Inside a transaction a step's effect is seen by the others only at COMMIT, so
+ * it waits there (lane->pending).
  *
  * Who waits for whom, in step mode, is read off the lanes too: a waiting thread
- * waits for the one that took the lock and has not committed — on SQLite the
- * thread inside BEGIN IMMEDIATE … COMMIT (the whole database's write lock), on
- * PostgreSQL the one whose SELECT … FOR UPDATE got the row.
+ * waits for the one that took the lock and has not committed — on a backend
+ * without row locks the thread inside a locking BEGIN (EFF_LOCKS) … COMMIT, the
+ * whole database's write lock; with row locks the one whose ROLE_LOCK step got
+ * the row.
  */
 #include "model.h"
 
@@ -29,8 +36,8 @@ int viz_model_init(struct viz_model *m, const struct run_config *cfg)
 {
 	memset(m, 0, sizeof *m);
 	m->cfg = cfg;
-	m->coupon = cfg->demo->rounds;
-	m->cost = cfg->demo->anomaly_cost;
+	m->scenario = cfg->scenario;
+	m->cost = cfg->scenario->anomaly_cost;
 	m->step = cfg->step;
 	m->row_locks = cfg->db && cfg->db->row_locks;
 	m->npanels = cfg->nstrategies;
@@ -38,21 +45,20 @@ int viz_model_init(struct viz_model *m, const struct run_config *cfg)
 	for (int i = 0; i < m->npanels; i++) {
 		struct viz_panel *p = &m->panels[i];
 
-		p->strategy = &cfg->demo->strategies[cfg->strategies[i]];
+		p->strategy = &cfg->scenario->strategies[cfg->strategies[i]];
+		p->uses_resources = scn_has_effect(p->strategy, EFF_USES);
 		p->lanes = calloc((size_t)m->nthreads, sizeof *p->lanes);
 		if (!p->lanes) {
 			viz_model_done(m);
 			return -1;
 		}
-		for (int k = 0; k < VIZ_ROUNDS; k++)
-			p->rounds[k].op = -1;
 	}
 	return 0;
 }
 
 void viz_model_done(struct viz_model *m)
 {
-	for (int i = 0; i < DEMO_STRATEGIES; i++) {
+	for (int i = 0; i < SCN_STRATEGIES; i++) {
 		free(m->panels[i].lanes);
 		m->panels[i].lanes = NULL;
 	}
@@ -79,6 +85,40 @@ static struct viz_op *open_op(struct viz_lane *lane, int op)
 	return o;
 }
 
+static void forget_reads(struct viz_lane *lane)
+{
+	lane->has_read = 0;
+	lane->nreads = 0;
+}
+
+/* The lane read VALUE from row KEY. */
+static void remember_read(struct viz_lane *lane, int64_t key, int64_t value)
+{
+	int i = 0;
+
+	while (i < lane->nreads && lane->reads[i].key != key)
+		i++;
+	if (i == VIZ_LANE_KEYS)         /* full: the oldest read makes room */
+		memmove(&lane->reads[0], &lane->reads[1], (--i) * sizeof lane->reads[0]);
+	lane->reads[i].key = key;
+	lane->reads[i].value = value;
+	if (i == lane->nreads)
+		lane->nreads++;
+	lane->last_read = value;
+	lane->has_read = 1;
+}
+
+/* What the lane read from row KEY in its current operation: 1 and *value, or 0. */
+static int read_of(const struct viz_lane *lane, int64_t key, int64_t *value)
+{
+	for (int i = 0; i < lane->nreads; i++)
+		if (lane->reads[i].key == key) {
+			*value = lane->reads[i].value;
+			return 1;
+		}
+	return 0;
+}
+
 /* The operation event E belongs to: the newest, unless that one is over. */
 static struct viz_op *op_for(struct viz_lane *lane, const struct event *e)
 {
@@ -86,19 +126,22 @@ static struct viz_op *op_for(struct viz_lane *lane, const struct event *e)
 
 	if (!o || o->done || o->op != e->op) {
 		o = open_op(lane, e->op);
-		lane->has_read = 0;
-		lane->in_txn = lane->pending = lane->holds_lock = 0;
+		forget_reads(lane);
+		lane->in_txn = lane->holds_lock = 0;
+		lane->pending = 0;
 	}
 	return o;
 }
 
-static struct viz_token *push(struct viz_op *o, enum viz_tok_kind kind, const char *step)
+static struct viz_token *push(struct viz_lane *lane, struct viz_op *o, enum viz_tok_kind kind,
+                              const char *step)
 {
 	struct viz_token *t;
 
 	if (o->ntok == VIZ_TOKENS) {    /* a long story: keep its end */
 		memmove(&o->tok[0], &o->tok[1], (VIZ_TOKENS - 1) * sizeof o->tok[0]);
 		o->ntok--;
+		lane->pending >>= 1;    /* the oldest token's effect is forgotten */
 	}
 	t = &o->tok[o->ntok++];
 	memset(t, 0, sizeof *t);
@@ -120,10 +163,35 @@ static struct viz_token *running(struct viz_lane *lane)
 	       ? t : NULL;
 }
 
-static int is_dml(const char *sql)
+/* FNV-1a: a text key ("C0001") as a number. */
+static int64_t text_key(const char *s)
 {
-	return sql && (!strncmp(sql, "UPDATE", 6) || !strncmp(sql, "INSERT", 6) ||
-	               !strncmp(sql, "DELETE", 6));
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return (int64_t)(h >> 1) | 1;   /* never 0: that is the scenario's one row */
+}
+
+const struct viz_key *viz_panel_key(const struct viz_panel *p, int64_t key)
+{
+	for (int i = 0; i < p->nkeys && i < VIZ_KEYS; i++)
+		if (p->keys[i].key == key)
+			return &p->keys[i];
+	return NULL;
+}
+
+/* KEY's row, made if the panel has not seen it (replacing the oldest one). */
+static struct viz_key *key_of(struct viz_panel *p, int64_t key)
+{
+	struct viz_key *k = (struct viz_key *)viz_panel_key(p, key);
+
+	if (k)
+		return k;
+	k = &p->keys[p->nkeys++ % VIZ_KEYS];
+	memset(k, 0, sizeof *k);
+	k->key = key;
+	return k;
 }
 
 static void add_mark(struct viz_panel *p, const struct event *e, const struct viz_token *t)
@@ -144,59 +212,58 @@ static void end_wait(struct viz_panel *p, struct viz_token *t, int64_t now)
 	}
 }
 
-/* A write of an absolute value (product): did it erase other threads' sales? */
-static void product_write(struct viz_panel *p, struct viz_lane *lane, struct viz_token *t,
-                          const struct event *e)
+/* A write of a value the thread computed from its read (EFF_FROM_READ): did it
+ * erase what other threads wrote since that read? */
+static void overwrite(struct viz_panel *p, struct viz_lane *lane, struct viz_token *t,
+                      const struct event *e)
 {
-	if (lane->has_read && p->last_writer && p->counter > lane->last_read) {
-		t->lost = p->counter - lane->last_read;
-		t->victim = p->last_writer;
-		t->victim_value = p->counter;
+	struct viz_key *k = key_of(p, t->key);
+	int64_t read;
+
+	if (read_of(lane, t->key, &read) && k->writer && k->value > read) {
+		t->lost = k->value - read;
+		t->victim = k->writer;
+		t->victim_value = k->value;
 		p->lost += t->lost;
 		add_mark(p, e, t);
 	}
-	p->counter = t->arg;
-	p->last_writer = e->thread;
+	p->counter += t->arg - k->value;
+	k->value = t->arg;
+	k->writer = p->last_writer = e->thread;
 }
 
-/* A redemption (coupon): its rank among this coupon's redemptions. */
-static void coupon_redeem(struct viz_panel *p, struct viz_token *t, const struct event *e,
-                          int cost)
+/* A use of a resource (EFF_USES): its rank among the resource's uses. */
+static void use(struct viz_model *m, struct viz_panel *p, struct viz_token *t,
+                const struct event *e)
 {
-	int slot = -1;
+	struct viz_key *k = key_of(p, t->key);
 
-	for (int k = 0; k < VIZ_ROUNDS; k++)
-		if (p->rounds[k].op == e->op)
-			slot = k;
-	if (slot < 0) {
-		slot = e->op % VIZ_ROUNDS;
-		p->rounds[slot].op = e->op;
-		p->rounds[slot].count = 0;
-	}
-	t->nth = ++p->rounds[slot].count;
-	p->redemptions++;
+	t->nth = ++k->uses;
+	p->uses++;
 	if (t->nth == 1) {
-		p->coupons_used++;
+		p->used++;
 	} else {
 		p->extra++;
-		p->money += cost;
+		p->money += m->cost;
 		add_mark(p, e, t);
 	}
 }
 
-/* A step's effect on what the database holds: a write of an absolute value
- * (product), a database-side increment (atomic), a redemption (coupon). */
+/* A step's effect on what the database holds, as the others can now see it. */
 static void take_effect(struct viz_model *m, struct viz_panel *p, struct viz_lane *lane,
                         struct viz_token *t, const struct event *e, int64_t changes)
 {
-	if (!m->coupon && t->has_arg) {
-		product_write(p, lane, t, e);
-	} else if (!m->coupon && t->dml) {
-		p->counter += changes;          /* atomic: the database added one */
-		p->last_writer = e->thread;
-	} else if (m->coupon && t->step && !strcmp(t->step, "redeem") && changes > 0) {
-		coupon_redeem(p, t, e, m->cost);
+	if ((t->effects & EFF_FROM_READ) && t->has_arg) {
+		overwrite(p, lane, t, e);
+	} else if (t->effects & EFF_ADDS) {
+		struct viz_key *k = key_of(p, t->key);
+
+		k->value += changes;    /* the database added to the row itself */
+		p->counter += changes;
+		k->writer = p->last_writer = e->thread;
 	}
+	if ((t->effects & EFF_USES) && changes > 0)
+		use(m, p, t, e);
 }
 
 static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane *lane,
@@ -208,30 +275,39 @@ static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane 
 	t->state = TS_DONE;
 	t->has_value = e->has_value;
 	t->value = e->value;
+	t->changes = e->changes;
 	t->no_rows = t->dml && e->changes == 0;
-	if (e->has_value) {
-		lane->last_read = e->value;
-		lane->has_read = 1;
-	}
-	if (t->step && !strcmp(t->step, "begin")) {
+	if (e->has_value)
+		remember_read(lane, t->key, e->value);
+	switch (t->role) {
+	case ROLE_BEGIN:
 		lane->in_txn = 1;
 		lane->pending = 0;
-		lane->holds_lock = !m->row_locks;       /* BEGIN IMMEDIATE */
-	} else if (t->step && !strcmp(t->step, "commit")) {
-		/* Inside a transaction, others see the write only now. */
-		if (lane->pending && lane->pending_tok < o->ntok)
-			take_effect(m, p, lane, &o->tok[lane->pending_tok], e, 1);
-		lane->in_txn = lane->pending = lane->holds_lock = 0;
-	} else if (t->step && !strcmp(t->step, "rollback")) {
-		lane->in_txn = lane->pending = lane->holds_lock = 0;
-	} else if (t->step && !strcmp(t->step, "lock") && lane->in_txn && m->row_locks) {
-		lane->holds_lock = 1;                   /* SELECT … FOR UPDATE */
-	} else if (lane->in_txn && t->dml && e->changes > 0 && !(m->coupon && lane->pending)) {
-		lane->pending = 1;
-		lane->pending_tok = (int)(t - o->tok);
-	} else if (!lane->in_txn) {
-		take_effect(m, p, lane, t, e, e->changes);
+		lane->holds_lock = (t->effects & EFF_LOCKS) && !m->row_locks;
+		return;
+	case ROLE_COMMIT:
+		/* Inside a transaction, others see the writes only now. */
+		for (int i = 0; i < o->ntok && i < VIZ_TOKENS; i++)
+			if (lane->pending & (1u << i))
+				take_effect(m, p, lane, &o->tok[i], e, o->tok[i].changes);
+		lane->in_txn = lane->holds_lock = 0;
+		lane->pending = 0;
+		return;
+	case ROLE_ROLLBACK:
+		lane->in_txn = lane->holds_lock = 0;
+		lane->pending = 0;
+		return;
+	case ROLE_LOCK:
+		if (lane->in_txn && m->row_locks)
+			lane->holds_lock = 1;   /* SELECT … FOR UPDATE */
+		break;
+	default:
+		break;
 	}
+	if (lane->in_txn && t->effects && e->changes > 0)
+		lane->pending |= 1u << (t - o->tok);
+	else if (!lane->in_txn)
+		take_effect(m, p, lane, t, e, e->changes);
 }
 
 void viz_model_event(const struct event *e, void *model)
@@ -250,13 +326,13 @@ void viz_model_event(const struct event *e, void *model)
 	m->events++;
 	if (e->t_ns > m->now_ns)
 		m->now_ns = e->t_ns;
-	if (m->coupon && e->op > p->round && e->kind != EV_EXIT)
+	if (m->scenario->rounds && e->op > p->round && e->kind != EV_EXIT)
 		p->round = e->op;
 
 	switch (e->kind) {
 	case EV_READY:
 		if ((o = newest(lane)) && (o->done || o->op != e->op))
-			lane->has_read = 0;             /* a new operation: nothing read yet */
+			forget_reads(lane);             /* a new operation: nothing read yet */
 		lane->ready = 1;
 		lane->next_step = e->step;
 		lane->next_sql = e->sql;
@@ -265,11 +341,25 @@ void viz_model_event(const struct event *e, void *model)
 		break;
 	case EV_STEP:
 		lane->ready = 0;
-		t = push(op_for(lane, e), TOK_STEP, e->step);
-		t->dml = is_dml(e->sql);
-		if (e->nargs > 0 && e->args[0].type == DB_INT) {
+		t = push(lane, op_for(lane, e), TOK_STEP, e->step);
+		t->role = e->role;
+		t->effects = e->effects;
+		t->dml = scn_role_writes(e->role);
+		if (e->key_arg > 0 && e->key_arg <= e->nargs) {
+			const struct ev_arg *a = &e->args[e->key_arg - 1];
+
+			if (a->type == DB_TEXT) {
+				snprintf(t->key_text, sizeof t->key_text, "%s", a->s);
+				t->key = text_key(a->s);
+			} else {
+				snprintf(t->key_text, sizeof t->key_text, "%lld", (long long)a->i);
+				t->key = a->i;
+			}
+		}
+		if (e->value_arg > 0 && e->value_arg <= e->nargs &&
+		    e->args[e->value_arg - 1].type == DB_INT) {
 			t->has_arg = 1;
-			t->arg = e->args[0].i;
+			t->arg = e->args[e->value_arg - 1].i;
 		}
 		break;
 	case EV_WAIT:
@@ -298,7 +388,7 @@ void viz_model_event(const struct event *e, void *model)
 		if (o->ntok && o->tok[o->ntok - 1].kind == TOK_SKIP)
 			o->tok[o->ntok - 1].nskips++;
 		else
-			push(o, TOK_SKIP, e->step)->nskips = 1;
+			push(lane, o, TOK_SKIP, e->step)->nskips = 1;
 		break;
 	case EV_THINK:
 	case EV_DEADLOCK:       /* scheduled runs: the trace says it (sched.c) */
@@ -307,19 +397,20 @@ void viz_model_event(const struct event *e, void *model)
 		if ((o = newest(lane)))
 			o->done = 1;
 		p->retries++;
-		push(open_op(lane, e->op), TOK_RETRY, NULL);
-		lane->has_read = 0;
-		lane->in_txn = lane->pending = lane->holds_lock = 0;
+		push(lane, open_op(lane, e->op), TOK_RETRY, NULL);
+		forget_reads(lane);
+		lane->in_txn = lane->holds_lock = 0;
+		lane->pending = 0;
 		break;
 	case EV_COMMIT:
 		op_for(lane, e)->done = 1;
 		p->ops_done++;
 		p->committed += e->value;
-		lane->has_read = 0;             /* the operation is over: it holds nothing */
+		forget_reads(lane);             /* the operation is over: it holds nothing */
 		break;
 	case EV_ABORT:
 		o = op_for(lane, e);
-		push(o, TOK_ABORT, NULL);
+		push(lane, o, TOK_ABORT, NULL);
 		o->done = 1;
 		p->ops_done++;
 		break;
@@ -331,7 +422,7 @@ void viz_model_event(const struct event *e, void *model)
 		if ((o = newest(lane)))
 			o->done = 1;
 		o = open_op(lane, -1);
-		push(o, TOK_EXIT, NULL);
+		push(lane, o, TOK_EXIT, NULL);
 		o->done = 1;
 		if (++p->exited == m->nthreads)
 			p->end_ns = e->t_ns;
@@ -355,7 +446,24 @@ int viz_lane_waits_for(const struct viz_model *m, int panel, int thread)
 
 int viz_panel_won(const struct viz_model *m, const struct viz_panel *p)
 {
-	return m->coupon ? p->extra > 0 : p->lost > 0;
+	(void)m;
+	return p->lost + p->extra > 0;
+}
+
+void viz_panel_figures(const struct viz_model *m, const struct viz_panel *p,
+                       int64_t *expected, int64_t *observed, int64_t *anomalies)
+{
+	if (p->uses_resources) {
+		/* one use per resource in play: per round started, or per resource used */
+		*expected = m->scenario->rounds ? p->round + (p->ops_done || p->uses ? 1 : 0)
+		                                : p->used;
+		*observed = p->uses;
+		*anomalies = p->extra;
+	} else {
+		*expected = p->committed;
+		*observed = p->counter;
+		*anomalies = p->lost;
+	}
 }
 
 void viz_model_finish(struct viz_model *m, const struct run_result *const *results)

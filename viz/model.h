@@ -1,7 +1,8 @@
 /*
  * model.h: what the dashboard knows about a run, built from the event stream
  * alone (htop's "update, then draw"): each strategy's lanes with their recent
- * operations, the lost updates and extra redemptions, and the live figures.
+ * operations, the anomalies — found from the steps' roles and effects, never from
+ * which scenario runs — and the live figures.
  *
  * Everything here is "so far", as the events tell it.  The figures that count —
  * what the database holds at the end — come from run_result() after run_wait()
@@ -19,7 +20,8 @@
 #define VIZ_OPS_KEPT 6          /* operations remembered per lane */
 #define VIZ_TOKENS 12           /* steps remembered per operation */
 #define VIZ_MARKS 16            /* anomalies remembered per panel, for its log */
-#define VIZ_ROUNDS 8            /* coupon rounds tracked at once (one is ever live) */
+#define VIZ_KEYS 16             /* rows or resources tracked at once per panel */
+#define VIZ_LANE_KEYS 4         /* reads a lane remembers within one operation */
 
 enum viz_tok_kind {
 	TOK_STEP,               /* a step that ran SQL */
@@ -40,7 +42,12 @@ enum viz_tok_state {
 struct viz_token {
 	enum viz_tok_kind kind;
 	enum viz_tok_state state;
-	const char *step;       /* static string from the demo or the harness */
+	const char *step;       /* static string from the scenario or the harness */
+	int role;               /* enum scn_role, as the event declared it */
+	unsigned effects;       /* EFF_* */
+	int64_t key;            /* the row or resource it touches (0: the scenario's one) */
+	char key_text[EV_TEXT]; /* ... as the argument read: "C0001"; "" if none */
+	int64_t changes;        /* rows it changed, once done */
 	int has_value;          /* it returned a value: what the thread saw */
 	int64_t value;
 	int has_arg;            /* it wrote a number: what the thread wrote */
@@ -50,15 +57,15 @@ struct viz_token {
 	int waited;             /* it had to wait for a lock */
 	int64_t wait_from_ns;   /* run clock when the wait began */
 	int64_t wait_ns;        /* how long the wait lasted, once it ended */
-	int64_t lost;           /* product: sales this write erased (> 0: a lost update) */
+	int64_t lost;           /* EFF_FROM_READ: effects this write erased (> 0: lost update) */
 	int victim;             /* ... the thread whose write it overwrote */
 	int64_t victim_value;   /* ... and the value that thread had written */
-	int nth;                /* coupon: this redemption's rank for its coupon (2+: extra) */
+	int nth;                /* EFF_USES: this use's rank for its resource (2+: extra) */
 	int nskips;             /* TOK_SKIP: how many steps were skipped */
 	char text[40];          /* TS_FAILED: the start of the database's message */
 };
 
-/* One operation (one sale, one coupon round) of one thread. */
+/* One operation (one sale, one round) of one thread. */
 struct viz_op {
 	int op;                 /* 0-based operation number */
 	int ntok;
@@ -72,9 +79,11 @@ struct viz_lane {
 	int exited;             /* the thread has finished */
 	int64_t last_read;      /* the value its current op last read */
 	int has_read;
+	struct { int64_t key, value; } reads[VIZ_LANE_KEYS];    /* ... per row it read */
+	int nreads;
 	int in_txn;             /* a BEGIN has completed and no COMMIT or ROLLBACK yet */
-	int pending;            /* ... and this token of the newest op awaits the COMMIT */
-	int pending_tok;        /*     to take effect (-1: none) */
+	unsigned pending;       /* ... and these tokens of the newest op (bit i: tok[i])
+	                           await the COMMIT to take effect */
 	int holds_lock;         /* holds the lock the others wait for: SQLite's write lock
 	                           after BEGIN IMMEDIATE, PostgreSQL's row lock after
 	                           SELECT … FOR UPDATE; until COMMIT or ROLLBACK */
@@ -95,22 +104,33 @@ struct viz_mark {
 	int64_t t_ns;
 };
 
+/* A row or resource, as the panel's steps have left it. */
+struct viz_key {
+	int64_t key;
+	int64_t value;          /* what it holds now (EFF_FROM_READ, EFF_ADDS) */
+	int writer;             /* the thread that wrote value last, 0: none */
+	int uses;               /* EFF_USES: times used */
+};
+
 /* One strategy's panel. */
 struct viz_panel {
-	const struct demo_strategy *strategy;
+	const struct scn_strategy *strategy;
+	int uses_resources;             /* the strategy has EFF_USES steps: its anomaly is a
+	                                   second use, else an overwritten value */
 	struct viz_lane *lanes;         /* [threads] */
 
 	int64_t ops_done;               /* operations finished (committed or given up) */
 	int64_t committed;              /* effects committed: sales, redemptions */
-	int64_t counter;                /* product: what number_sold holds now */
-	int64_t lost;                   /* product: sales erased by overwrites */
-	int last_writer;                /* product: the thread that wrote counter, 0: none */
-	int64_t redemptions;            /* coupon: redemptions inserted */
-	int64_t coupons_used;           /* coupon: coupons redeemed at least once */
-	int64_t extra;                  /* coupon: redemptions beyond the first */
-	int64_t money;                  /* coupon: what the extra redemptions gave away */
-	int round;                      /* coupon: the latest round seen (0-based) */
-	struct { int op, count; } rounds[VIZ_ROUNDS];   /* coupon: redemptions per round */
+	struct viz_key keys[VIZ_KEYS];  /* a ring of the rows and resources seen */
+	int nkeys;
+	int64_t counter;                /* what the rows hold now, added up */
+	int64_t lost;                   /* effects erased by overwrites (lost updates) */
+	int last_writer;                /* the thread that wrote last, 0: none */
+	int64_t uses;                   /* EFF_USES steps that changed a row */
+	int64_t used;                   /* resources used at least once */
+	int64_t extra;                  /* uses beyond each resource's first */
+	int64_t money;                  /* what the extra uses gave away */
+	int round;                      /* rounds: the latest round seen (0-based) */
 	int64_t waits, retries, fails;  /* lock waits, retries, failed statements */
 	int waiting;                    /* threads waiting for a lock right now */
 	int exited;                     /* threads finished */
@@ -123,13 +143,13 @@ struct viz_panel {
 
 struct viz_model {
 	const struct run_config *cfg;
-	int coupon;                     /* the scenario runs in rounds (coupon) */
-	int cost;                       /* money one extra redemption gives away */
+	const struct scenario *scenario;
+	int cost;                       /* money one extra use gives away */
 	int step;                       /* step mode: lanes say what comes next */
 	int row_locks;                  /* the backend locks rows (else the database) */
 	int npanels;
 	int nthreads;
-	struct viz_panel panels[DEMO_STRATEGIES];
+	struct viz_panel panels[SCN_STRATEGIES];
 	int64_t events;                 /* events seen */
 	int64_t now_ns;                 /* run clock of the latest event */
 	int finished;                   /* run_wait() is done: results are attached */
@@ -147,6 +167,14 @@ void viz_model_event(const struct event *e, void *model);
  * for panel I), which must outlive the model or the next viz_model_init. */
 void viz_model_finish(struct viz_model *m, const struct run_result *const *results);
 
+/* What the panel's rows hold now, for the live figures: expected, observed and
+ * anomalies so far. */
+void viz_panel_figures(const struct viz_model *m, const struct viz_panel *p,
+                       int64_t *expected, int64_t *observed, int64_t *anomalies);
+
+/* KEY's row in PANEL, or NULL if the panel has not seen it. */
+const struct viz_key *viz_panel_key(const struct viz_panel *p, int64_t key);
+
 /* The I-th newest operation of LANE (0: the newest), or NULL. */
 const struct viz_op *viz_lane_op(const struct viz_lane *lane, int i);
 
@@ -155,8 +183,8 @@ const struct viz_op *viz_lane_op(const struct viz_lane *lane, int i);
  * hold it; 0 if THREAD is not waiting. */
 int viz_lane_waits_for(const struct viz_model *m, int panel, int thread);
 
-/* The challenge is won: the panel shows the anomaly (a lost sale, a coupon
- * redeemed twice). */
+/* The challenge is won: the panel shows the anomaly (an overwritten value, a
+ * resource used twice). */
 int viz_panel_won(const struct viz_model *m, const struct viz_panel *p);
 
 #endif

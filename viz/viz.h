@@ -10,20 +10,21 @@
 #ifndef RACELAB_VIZ_H
 #define RACELAB_VIZ_H
 
-#include "../app/cli.h"
 #include "../core/run.h"
 
-/* What the dashboard needs from the program around it: the signal plumbing. */
+/* What the dashboard needs from the program around it: the signal plumbing,
+ * and what the command line fixed. */
 struct viz_host {
 	void (*watch)(struct run *r);   /* the run a signal should stop (NULL: none) */
 	int (*interrupted)(void);       /* SIGINT, SIGTERM or SIGHUP has arrived */
 	const char *caption;            /* lines shown under the panels (a lesson's
 	                                 * "what to look at"), '\n'-separated; or NULL */
+	int threads_given;              /* -t was given: step mode keeps it if it can */
+	int ops_given;                  /* -n was given: else the scenario's dashboard_ops */
 };
 
-#define VIZ_PACE_MS 250         /* default delay before every step: a room can follow */
-#define VIZ_PRODUCT_OPS 8       /* default -n on the dashboard: product operations */
-#define VIZ_COUPON_OPS 6        /* coupon rounds */
+#define VIZ_PACE_MS 250         /* default mean delay before every step: a room can follow */
+#define VIZ_STEP_THREADS 9      /* step mode: the keys 1 to 9 name the threads */
 
 /* stdin and stdout are terminals, and TERM names one that can position the
  * cursor: the dashboard can run. */
@@ -33,6 +34,6 @@ int viz_available(void);
  * (the same as the text report's: 0, 1, 69, 70 or 130).  When the dashboard closes
  * it prints the last run's text report, so the numbers stay in the scrollback.
  * The environment variable RACELAB_PACE_MS, if set, replaces the default pace. */
-int viz_run(const struct cli *cli, struct run_config *cfg, const struct viz_host *host);
+int viz_run(struct run_config *cfg, const struct viz_host *host);
 
 #endif
