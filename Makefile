@@ -23,7 +23,7 @@ override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra $(WERROR) -pthread $(SAN
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 override CFLAGS += -DRACELAB_DATADIR=\"$(DATADIR)\"
 override LDFLAGS += -pthread $(SAN)
-LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lm
 
 # app/ is the program (main, the command line, the lessons) above core/, demos/
 # and viz/; everything but main.c is linked into the tests too.

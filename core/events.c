@@ -3,6 +3,7 @@
  */
 #include "events.h"
 
+#include <assert.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,8 @@ void ev_emit(struct ev_stream *s, int r, struct event *e)
 	size_t head = atomic_load_explicit(&ring->head, memory_order_relaxed);
 	struct timespec pause = { 0, 50000 };
 
+	assert(r >= 0 && r < s->nrings);
+	assert((ring->cap & (ring->cap - 1)) == 0);     /* the mask below needs a power of two */
 	while (head - atomic_load_explicit(&ring->tail, memory_order_acquire) >= ring->cap) {
 		if (atomic_load_explicit(&s->closed, memory_order_acquire))
 			return;
@@ -95,6 +98,8 @@ size_t ev_drain(struct ev_stream *s, ev_fn fn, void *arg)
 		}
 		if (!ring)
 			return n;
+		/* the consumer never overtakes its producer */
+		assert(tail < atomic_load_explicit(&ring->head, memory_order_acquire));
 		if (fn)
 			fn(&ring->slots[tail & (ring->cap - 1)], arg);
 		atomic_store_explicit(&ring->tail, tail + 1, memory_order_release);

@@ -2,7 +2,7 @@
  * scenario.h: what a scenario declares, and all that the harness, the reports and
  * the dashboard know of it.
  *
- * DESIGN: a scenario owns its meaning.  Its file (demos/product.c, a test's own
+ * DESIGN: a scenario owns its meaning.  Its file (one in demos/, a test's own
  * scenario, a spec file read as data) declares its tables, its strategies, the
  * role of every step (a read, a write, a lock, ...) and the effect a step has on
  * what the database holds (it writes a value computed from a read; it uses up a

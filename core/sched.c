@@ -28,6 +28,7 @@
  */
 #include "sched.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -56,7 +57,8 @@ struct thread {
 };
 
 struct sched {
-	pthread_mutex_t mu;
+	pthread_mutex_t mu;             /* error-checking: an unpaired unlock is fatal */
+	int held;                       /* mu is held: what the asserts below check */
 	struct sched_spec spec;
 	const char *const *steps;
 	int nsteps;
@@ -220,7 +222,15 @@ struct sched *sched_new(const struct sched_spec *spec, const char *const *steps,
 	s->nthreads = nthreads;
 	s->rng = seed;
 	s->hooks = *hooks;
-	sys_check(pthread_mutex_init(&s->mu, NULL), "pthread_mutex_init");
+	{
+		pthread_mutexattr_t attr;
+
+		sys_check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
+		sys_check(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK),
+		          "pthread_mutexattr_settype");
+		sys_check(pthread_mutex_init(&s->mu, &attr), "pthread_mutex_init");
+		pthread_mutexattr_destroy(&attr);
+	}
 	for (int i = 1; i <= nthreads; i++) {
 		s->t[i].state = MOVING;         /* on their way to the start barrier */
 		s->t[i].target = -1;
@@ -250,21 +260,29 @@ void sched_free(struct sched *s)
 static void lock(struct sched *s)
 {
 	sys_check(pthread_mutex_lock(&s->mu), "pthread_mutex_lock");
+	assert(!s->held);
+	s->held = 1;
 }
 
 static void unlock(struct sched *s)
 {
+	assert(s->held);
+	s->held = 0;
 	sys_check(pthread_mutex_unlock(&s->mu), "pthread_mutex_unlock");
 }
 
 static void wake(struct sched *s, int i)
 {
+	assert(s->held && i >= 1 && i <= s->nthreads);
 	sys_check(pthread_cond_signal(&s->t[i].cv), "pthread_cond_signal");
 }
 
 static void sleep_on(struct sched *s, int i)
 {
+	assert(s->held);
+	s->held = 0;
 	sys_check(pthread_cond_wait(&s->t[i].cv, &s->mu), "pthread_cond_wait");
+	s->held = 1;
 }
 
 /* A listed schedule: the next thread to go, or 0. */
@@ -422,6 +440,7 @@ static void decide(struct sched *s, int self)
 {
 	int next;
 
+	assert(s->held);
 	if (s->stopping)
 		return;
 	for (int i = 1; i <= s->nthreads; i++)
@@ -471,6 +490,9 @@ static void arrive(struct sched *s, int thread, enum state state)
 {
 	struct thread *t = &s->t[thread];
 
+	assert(thread >= 1 && thread <= s->nthreads);
+	assert(t->state != DONE);       /* a finished thread takes no more steps */
+	assert(state == READY || state == DONE || state == PARKED);
 	t->state = state;
 	t->give_up = 0;
 	s->gen++;
@@ -481,6 +503,7 @@ int sched_gate(struct sched *s, int thread, int step)
 	struct thread *t = &s->t[thread];
 	int rc;
 
+	assert(thread >= 1 && thread <= s->nthreads);
 	lock(s);
 	arrive(s, thread, READY);
 	t->step = step;
@@ -488,6 +511,7 @@ int sched_gate(struct sched *s, int thread, int step)
 	decide(s, thread);
 	while (!t->granted && !s->stopping)
 		sleep_on(s, thread);
+	assert(s->stopping || t->state == READY);     /* granted from READY only */
 	t->granted = 0;
 	t->state = MOVING;
 	rc = s->stopping ? -1 : 0;
@@ -500,6 +524,7 @@ enum sched_wait sched_wait(struct sched *s, int thread)
 	struct thread *t = &s->t[thread];
 	enum sched_wait rc;
 
+	assert(thread >= 1 && thread <= s->nthreads);
 	lock(s);
 	switch (t->state) {
 	case MOVING:
@@ -581,6 +606,7 @@ void sched_release(struct sched *s, const void *at)
 	lock(s);
 	for (int i = 1; i <= s->nthreads; i++)
 		if (s->t[i].state == PARKED && s->t[i].parked_at == at) {
+			assert(s->t[i].parked_at != NULL);
 			s->t[i].state = MOVING;
 			s->t[i].parked_at = NULL;
 		}

@@ -97,6 +97,8 @@ int main(void)
 	refused("--step -s naive,atomic", "--step runs exactly one strategy, not 2");
 	refused("--step -t 10", "-t 10 is too many (allowed 1 to 9 with --step)");
 	refused("--step --no-ui", "cannot go with --no-ui");
+	refused("-d --no-ui", "option '-d' needs a value, not '--no-ui'");
+	refused("--db=-x", "needs a value, not '-x'");
 	refused("--step --json", "cannot go with --json");
 	refused("--step --think 2", "--think 2 has no place in step mode");
 	refused("-s naive --step --schedule t10.read", "this schedule names t10");

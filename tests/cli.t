@@ -55,6 +55,50 @@ is($st, 0, '--db DIR: the run succeeds');
 ok(-f "$keep/product_$_.db", "--db DIR keeps product_$_.db") for qw(naive atomic locked);
 like($out, qr/databases kept in \Q$keep\E/, 'the report says where the databases are');
 
+# An option that needs a value refuses an option in its place, and creates nothing.
+{
+    my $cwd = private_tmp();
+    my $pid = fork // die;
+    if (!$pid) {
+        chdir $cwd or exit 127;
+        open STDOUT, '>', "$cwd.out"; open STDERR, '>', "$cwd.err";
+        exec $RACELAB, qw(-d --no-ui -n 5) or exit 127;
+    }
+    is(wait_exit($pid, 20), 64, '-d --no-ui: exit 64');
+    like(RaceTest::slurp("$cwd.err"),
+         qr/^racelab: option '-d' needs a value, not '--no-ui', which looks like an option/,
+         '-d --no-ui: one line naming the option and the value');
+    opendir my $cd, $cwd or die;
+    is_deeply([grep { !/^\.\.?$/ } readdir $cd], [], '-d --no-ui: no directory is created');
+    unlink "$cwd.out", "$cwd.err";
+    for my $bad (['-s', '--json'], ['--schedule', '--no-ui'], ['-b', '-d']) {
+        ($st, $out, $err) = racelab($bad);
+        ok($st == 64 && $err =~ /needs a value, not '\Q$bad->[1]\E'/,
+           "@$bad: exit 64, naming the option taken for a value") or diag("exit $st: $err");
+    }
+}
+
+# One -d directory, two runs at once: the second is refused while the first runs.
+{
+    my $dir = private_tmp() . "/shared";
+    my $pid = fork // die;
+    if (!$pid) {
+        open STDOUT, '>', '/dev/null'; open STDERR, '>', '/dev/null';
+        exec $RACELAB, '-d', $dir, qw(product -n 1000000 --think 2 --no-ui) or exit 127;
+    }
+    my $deadline = time + 20;
+    sleep 0.02 until -f "$dir/product_locked.db" || time > $deadline;
+    ($st, $out, $err) = racelab(['-d', $dir, '-n', '5', '--no-ui']);
+    is($st, 69, 'a -d directory in use by another run: exit 69');
+    like($err, qr/^racelab: database directory \Q$dir\E is in use by another racelab run/,
+         'and one line saying so');
+    kill 'INT', $pid;
+    is(wait_exit($pid, 20), 130, 'the first run is interrupted');
+    ok(-f "$dir/product_naive.db", "the first run's databases are still there");
+    ($st) = racelab(['-d', $dir, '-n', '5', '--no-ui']);
+    is($st, 0, 'once the first run is over, the directory can be used again');
+}
+
 my $tmp2 = private_tmp();
 ($st, $out) = racelab(['coupon', '-n', '5', '--no-ui'], TMPDIR => $tmp2);
 is($st, 0, 'a default run exits 0');

@@ -92,6 +92,14 @@ for my $b (backends()) {
     like($t // '', qr/racelab-exit=0/, "$backend: q exits 0");
     like($t // '', qr/strategy\s+expected\s+observed/,
          "$backend: the text report is printed after the dashboard");
+    if ($backend eq 'postgres') {   # every schema is dropped: nothing is "kept"
+        unlike($t // '', qr/databases kept/, "postgres: the report claims nothing is kept");
+    } else {
+        unlike($t // '', qr/databases kept/, "sqlite: a temporary directory is not kept");
+    }
+    like($t // '', qr/paced: every step waited about \d+ ms/,
+         "$backend: the report says the dashboard's run was paced");
+    unlike($t // '', qr/\d ops\/s/, "$backend: the dashboard shows no paced rate as a rate");
     restored($s, "$backend q");
 }
 

@@ -843,7 +843,11 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 	else
 		field(&out[1], width, res ? VS_OK : VS_DIM, "%s%s%s", res ? g->tick : "",
 		      res ? " " : "", m->scenario->words.none);
-	field(&out[2], width, VS_NORMAL, "%.1f ops/s", rate);
+	/* A paced rate measures the pace, not the database: say so instead. */
+	if (res ? res->paced : v->pace_ms > 0)
+		field(&out[2], width, VS_DIM, "paced");
+	else
+		field(&out[2], width, VS_NORMAL, "%.1f ops/s", rate);
 	field(&out[2], width, waits ? VS_BOLD : VS_NORMAL, "%lld %s", (long long)waits,
 	      plural(waits, "wait", "waits"));
 	if (retries || !narrow)

@@ -8,7 +8,7 @@
  * An overwrite (EFF_FROM_READ): a row holds whatever the last completed write
  * left there.  A thread that read R and now writes R + 1 over a row that already
  * holds C > R erases C - R effects: the ones committed between its read and its
- * write.  Summed over every write this is exactly committed - final value, so the
+ * write (R - C for a row counting down).  Summed over every write this is exactly committed - final value, so the
  * live "lost so far" and the database's count at the end agree whenever the events
  * arrive in the order the database applied the writes (they may not, by a hair: a
  * thread can be preempted between its UPDATE and its event; hence "so far", and
@@ -220,8 +220,10 @@ static void overwrite(struct viz_panel *p, struct viz_lane *lane, struct viz_tok
 	struct viz_key *k = key_of(p, t->key);
 	int64_t read;
 
-	if (read_of(lane, t->key, &read) && k->writer && k->value > read) {
-		t->lost = k->value - read;
+	/* lost: how far the row had moved since the read, the way this write moves it */
+	if (read_of(lane, t->key, &read) && k->writer &&
+	    (t->arg - read) * (k->value - read) > 0) {
+		t->lost = k->value > read ? k->value - read : read - k->value;
 		t->victim = k->writer;
 		t->victim_value = k->value;
 		p->lost += t->lost;
