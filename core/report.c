@@ -32,12 +32,12 @@ int report_result(const struct report *r, char *buf, size_t n)
 	return 0;
 }
 
-/* A column of the scenario's own figures: as wide as its heading, at least 8. */
+/* A column of the scenario's own figures: as wide as it says, and its heading. */
 static int extra_width(const struct scn_extra *x)
 {
-	int n = (int)strlen(x->column);
+	int n = (int)strlen(x->column), w = x->width ? x->width : 8;
 
-	return n > 8 ? n : 8;
+	return n > w ? n : w;
 }
 
 void report_text(FILE *f, const struct report *r)

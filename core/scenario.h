@@ -101,6 +101,7 @@ struct scn_check {
 struct scn_extra {
 	const char *json;               /* its JSON field, e.g. "discount_lost" */
 	const char *column;             /* its text report column, e.g. "$ lost"; NULL: JSON only */
+	int width;                      /* the column's width; 0: 8 */
 };
 
 /* The scenario's own words.  %-free plain text unless said otherwise. */

@@ -261,7 +261,7 @@ const struct scenario demo_coupon = {
 	.dashboard_ops = 6,
 	.anomaly_cost = DISCOUNT,
 	.extras = { { "coupons", NULL }, { "double_redeemed", "twice" },
-	            { "discount_lost", "$ lost" } },
+	            { "discount_lost", "$ lost", 9 } },
 	.strategies = {
 		{ .name = "naive", .safe = 0,
 		  .summary = "SELECT redeemed; if 0: INSERT redemption; UPDATE redeemed = 1",
