@@ -38,6 +38,9 @@ typedef struct db_result {
 	int has_row;            /* the statement returned a row */
 	int64_t value;          /* its first column, when has_row */
 	int64_t changes;        /* rows inserted, updated or deleted */
+	char code[24];          /* unless DB_OK: the reason, as the database names it: a
+	                           SQLSTATE ("40001") or SQLite's extended result code
+	                           ("SQLITE_BUSY_SNAPSHOT"); "" if it gave none */
 } db_result;
 
 /* How a call ended. */

@@ -585,8 +585,11 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 		} else if (st == DB_OK) {
 			const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 
+			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
 			first_line(err, "", primary ? primary : PQresultErrorMessage(r));
-			st = status_of(c, PQresultErrorField(r, PG_DIAG_SQLSTATE), cancelled);
+			snprintf(res->code, sizeof res->code, "%s", state ? state : "");
+			st = status_of(c, state, cancelled);
 		}
 		PQclear(r);
 		if (end != WAIT_READY)

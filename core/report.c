@@ -59,7 +59,7 @@ void report_text(FILE *f, const struct report *r)
 		fprintf(f, "paced: every step waited about %d ms, so ops/s measures the pace\n",
 		        r->paced);
 	fprintf(f, "\n%-8s %9s %9s %9s %9s %8s %10s %7s", "strategy", "expected", "observed",
-	        "anomalies", "ops/s", "retries", "lock waits", "errors");
+	        "anomalies", "ops/s", "retries", "lock waits", "failed");
 	for (int k = 0; k < SCN_EXTRAS && s->extras[k].json; k++)
 		if (s->extras[k].column)
 			fprintf(f, " %*s", extra_width(&s->extras[k]), s->extras[k].column);
@@ -86,6 +86,13 @@ void report_text(FILE *f, const struct report *r)
 		                   : res->strategy->safe ? "BUG" : "race";
 
 		fprintf(f, "%-7s %-4s %s\n", res->strategy->name, mark, res->verdict);
+		if (res->errors) {      /* the cost of a fix, apart from its anomalies */
+			fprintf(f, "%-12s %lld failed:", "", (long long)res->errors);
+			for (int k = 0; k < res->nfailures; k++)
+				fprintf(f, "%s %s x %lld", k ? "," : "", res->failures[k].code,
+				        (long long)res->failures[k].n);
+			fputc('\n', f);
+		}
 	}
 	if (!cfg->db->row_locks)
 		for (int i = 0; i < r->nresults; i++)
@@ -137,6 +144,13 @@ void report_json(FILE *f, const struct report *r)
 		        (long long)res->check.anomalies, (long long)res->retries,
 		        (long long)res->lock_waits, (long long)res->errors, res->elapsed_s,
 		        res->ops_per_s);
+		fprintf(f, " \"failed\": %lld, \"failures\": {", (long long)res->errors);
+		for (int k = 0; k < res->nfailures; k++) {
+			fprintf(f, "%s", k ? ", " : "");
+			report_json_string(f, res->failures[k].code);
+			fprintf(f, ": %lld", (long long)res->failures[k].n);
+		}
+		fprintf(f, "},");
 		for (int k = 0; k < SCN_EXTRAS && cfg->scenario->extras[k].json; k++)
 			fprintf(f, " \"%s\": %lld,", cfg->scenario->extras[k].json,
 			        (long long)res->check.extra[k]);

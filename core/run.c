@@ -54,6 +54,31 @@ void run_lose_database(struct run *r, const char *why)
 
 /* ---- workers ------------------------------------------------------------- */
 
+/* Add N failures for reason CODE to a list of LIST[*n] kinds; the list keeps the
+ * first RUN_FAILURE_KINDS reasons and counts the rest as "other". */
+static void count_failure(struct run_failure *list, int *n, const char *code, int64_t k)
+{
+	int i = 0;
+
+	while (i < *n && strcmp(list[i].code, code))
+		i++;
+	if (i == RUN_FAILURE_KINDS) {
+		i = RUN_FAILURE_KINDS - 1;
+		snprintf(list[i].code, sizeof list[i].code, "other");
+	} else if (i == *n) {
+		snprintf(list[i].code, sizeof list[i].code, "%s", code);
+		(*n)++;
+	}
+	list[i].n += k;
+}
+
+static int most_first(const void *a, const void *b)
+{
+	const struct run_failure *x = a, *y = b;
+
+	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->code, y->code);
+}
+
 /* One operation, retried until it commits, fails, or the run stops. */
 static void do_op(struct worker *w)
 {
@@ -71,14 +96,17 @@ static void do_op(struct worker *w)
 		}
 		if (w->in_txn)
 			step_rollback(w);
-		if (rc == STEP_RETRY && tries < MAX_RETRIES && !atomic_load(&w->run->stopping)) {
+		if (rc == STEP_RETRY && !s->fails_fast && tries < MAX_RETRIES &&
+		    !atomic_load(&w->run->stopping)) {
 			w->retries++;
 			step_emit(w, EV_RETRY, NULL, NULL, NULL, 0, w->err);
 			continue;
 		}
 		/* An operation cut short by a stop is not the database's error. */
-		if ((rc == STEP_FAIL || rc == STEP_RETRY) && !atomic_load(&w->run->stopping))
+		if ((rc == STEP_FAIL || rc == STEP_RETRY) && !atomic_load(&w->run->stopping)) {
 			w->errors++;
+			count_failure(w->failures, &w->nfailures, w->code[0] ? w->code : "error", 1);
+		}
 		step_emit(w, EV_ABORT, NULL, NULL, NULL, 0, w->err);
 		return;
 	}
@@ -365,12 +393,16 @@ static void collect(struct run *r, struct lane *l)
 		res->retries += w->retries;
 		res->lock_waits += w->lock_waits;
 		res->errors += w->errors;
+		for (int k = 0; k < w->nfailures; k++)
+			count_failure(res->failures, &res->nfailures, w->failures[k].code,
+			              w->failures[k].n);
 		res->paced |= w->paced;
 		if (w->attempted > rounds)
 			rounds = w->attempted;
 		if (w->end_ns > end)
 			end = w->end_ns;
 	}
+	qsort(res->failures, (size_t)res->nfailures, sizeof *res->failures, most_first);
 	res->elapsed_s = (double)end / 1e9;
 	res->ops_per_s = res->elapsed_s > 0 ? (double)res->attempted / res->elapsed_s : 0;
 	if (r->cfg.scenario->check(r->cfg.scenario, r->db, l->check, res->committed, (int)rounds, &res->check,

@@ -46,13 +46,21 @@ struct run_config {
 	int nreplay;                    /* as run_step's THREAD arguments; copied */
 };
 
+#define RUN_FAILURE_KINDS 8      /* reasons for failure counted apart */
+
 struct run_result {
 	const struct scn_strategy *strategy;
 	int64_t attempted;              /* operations started (retries not counted) */
 	int64_t committed;              /* effects the application committed */
 	int64_t retries;                /* operations rolled back and done again */
 	int64_t lock_waits;             /* statements that waited for another's lock */
-	int64_t errors;                 /* operations the database refused */
+	int64_t errors;                 /* operations that failed: the database refused
+	                                   them, and the user would see an error */
+	struct run_failure {
+		char code[24];          /* the reason: SQLSTATE or SQLite result code */
+		int64_t n;
+	} failures[RUN_FAILURE_KINDS];  /* errors by reason, most frequent kinds first */
+	int nfailures;
 	struct scn_check check;         /* what the database holds; valid when checked */
 	int checked;
 	double elapsed_s;

@@ -80,6 +80,9 @@ struct scn_strategy {
 	const char *django;             /* the Django code it corresponds to */
 	const char *why_safe;           /* safe ones: why no order of steps can break it */
 	const char *why_safe_db_lock;   /* ... on a backend without row locks, if different */
+	int fails_fast;                 /* a busy, lock-not-available or serialization error
+	                                   fails the request instead of retrying it (as
+	                                   Django does: it retries nothing by itself) */
 	const char *db_lock_note;       /* on a backend without row locks: a short note for
 	                                   the dashboard's panel, or NULL ... */
 	const char *db_lock_report;     /* ... and the report's sentence, after "NAME on

@@ -318,6 +318,29 @@ static sqlite3_stmt *prepare(db_conn *c, const char *sql, int *rc, int *cached)
 	return stmt;
 }
 
+/* The failure's reason by SQLite's own name for its extended code. */
+static void result_code(db_result *res, int rc)
+{
+	static const struct { int rc; const char *name; } names[] = {
+		{ SQLITE_BUSY_SNAPSHOT, "SQLITE_BUSY_SNAPSHOT" },
+		{ SQLITE_BUSY, "SQLITE_BUSY" },
+		{ SQLITE_LOCKED, "SQLITE_LOCKED" },
+		{ SQLITE_CONSTRAINT_UNIQUE, "SQLITE_CONSTRAINT_UNIQUE" },
+		{ SQLITE_CONSTRAINT_PRIMARYKEY, "SQLITE_CONSTRAINT_PRIMARYKEY" },
+		{ SQLITE_CONSTRAINT, "SQLITE_CONSTRAINT" },
+		{ SQLITE_FULL, "SQLITE_FULL" },
+		{ SQLITE_IOERR, "SQLITE_IOERR" },
+		{ SQLITE_READONLY, "SQLITE_READONLY" },
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+		if (rc == names[i].rc || (names[i].rc < 256 && (rc & 0xff) == names[i].rc)) {
+			snprintf(res->code, sizeof res->code, "%s", names[i].name);
+			return;
+		}
+	snprintf(res->code, sizeof res->code, "SQLITE_%d", rc);
+}
+
 static enum db_status status_of(int rc)
 {
 	switch (rc & 0xff) {
@@ -383,6 +406,7 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 fail_stmt:
 	rc = sqlite3_extended_errcode(c->db);
 	snprintf(err, DB_ERRLEN, "%s", sqlite3_errmsg(c->db));
+	result_code(res, rc);
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
 	if (!cached)
@@ -390,6 +414,7 @@ fail_stmt:
 	return status_of(rc);
 fail:
 	snprintf(err, DB_ERRLEN, "%s", sqlite3_errmsg(c->db));
+	result_code(res, rc);
 	return status_of(rc);
 }
 

@@ -120,6 +120,8 @@ static enum step_rc run_sql(struct worker *w, const char *step, const char *sql,
 	step_emit(w, EV_STEP, step, sql, args, nargs, NULL);
 	w->waiting = 0;
 	st = w->run->db->exec(w->conn, sql, args, nargs, res, w->err);
+	if (st != DB_OK)
+		memcpy(w->code, res->code, sizeof w->code);
 	switch (st) {
 	case DB_OK:
 		step_emit_done(w, step, res);
@@ -211,6 +213,11 @@ int step_op(const struct worker *w)
 const db_backend *step_db(const struct worker *w)
 {
 	return w->run->db;
+}
+
+const char *step_failure(const struct worker *w)
+{
+	return w->code;
 }
 
 const void *step_data(const struct worker *w)

@@ -48,5 +48,9 @@ int step_thread(const struct worker *w);        /* 1-based thread number */
 int step_op(const struct worker *w);            /* 0-based operation number */
 const db_backend *step_db(const struct worker *w);
 const void *step_data(const struct worker *w);  /* the strategy's own data, or NULL */
+/* Why the last step that did not return STEP_OK failed, as the database names
+ * it ("23505", "SQLITE_BUSY_SNAPSHOT"); "" if none.  A strategy that handles an
+ * error itself (a unique violation meaning "already used") returns STEP_OK. */
+const char *step_failure(const struct worker *w);
 
 #endif

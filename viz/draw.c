@@ -854,8 +854,7 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 		field(&out[2], width, VS_NORMAL, "%lld %s", (long long)retries,
 		      plural(retries, "retry", "retries"));
 	if (errors)
-		field(&out[2], width, VS_BAD, "%lld %s", (long long)errors,
-		      plural(errors, "error", "errors"));
+		field(&out[2], width, VS_BAD, "%lld failed", (long long)errors);
 }
 
 /* What the panel's title bar says on the right: progress, then the outcome. */
