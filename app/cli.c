@@ -39,6 +39,10 @@ const char cli_usage[] =
 "      --think MS        think time between a read and the write that uses it\n"
 "                        (default: product 0, coupon 1)\n"
 "      --seed N          seed for everything random (printed in every report)\n"
+"      --latency MS      a round trip of MS milliseconds between application and\n"
+"                        database on every statement (0-1000); a list, as in\n"
+"                        0,1,5,20, runs each in turn at full speed and charts\n"
+"                        how the strategies fare (a sweep)\n"
 "      --schedule SPEC   run one interleaving of one strategy (-s), and print\n"
 "                        its trace: tokens tN.STEP, as in \"t1.read t2.read\n"
 "                        t1.write t2.write\", taken in order, then the remaining\n"
@@ -63,7 +67,8 @@ const char cli_usage[] =
 "PostgreSQL: racelab product -b postgres -d 'host=localhost dbname=shop user=me'\n"
 "Each strategy runs in a schema of its own, dropped at the end.\n";
 
-enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE };
+enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
+       OPT_LATENCY };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -78,6 +83,7 @@ static const struct option options[] = {
 	{ "no-ui", no_argument, NULL, OPT_NO_UI },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "trace", no_argument, NULL, OPT_TRACE },
+	{ "latency", required_argument, NULL, OPT_LATENCY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -98,11 +104,29 @@ static int parse_num(const char *s, long long lo, long long hi, long long *out)
 	return 0;
 }
 
+/* --latency MS or MS,MS,...: a sweep when there are several. */
+static int parse_latencies(const char *list, struct cli *c)
+{
+	char buf[128], *save = NULL;
+	long long v;
+
+	if (strlen(list) >= sizeof buf)
+		return -1;
+	strcpy(buf, list);
+	c->nlatencies = 0;
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (c->nlatencies == CLI_LATENCIES || parse_num(tok, 0, 1000, &v))
+			return -1;
+		c->latencies[c->nlatencies++] = (int)v;
+	}
+	return c->nlatencies ? 0 : -1;
+}
+
 /* Whether option OPT (as getopt_long returns it) takes a value. */
 static int takes_value(int opt)
 {
 	return opt == 'b' || opt == 'd' || opt == 's' || opt == 't' || opt == 'n' ||
-	       opt == OPT_THINK || opt == OPT_SEED || opt == OPT_SCHEDULE;
+	       opt == OPT_THINK || opt == OPT_SEED || opt == OPT_SCHEDULE || opt == OPT_LATENCY;
 }
 
 /* "naive, atomic, locked": the strategies scenario S offers, for messages. */
@@ -323,6 +347,14 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		case OPT_TRACE:
 			c->trace = 1;
 			break;
+		case OPT_LATENCY:
+			if (parse_latencies(optarg, c)) {
+				snprintf(err, n, "bad value '%.60s' for --latency: milliseconds from 0"
+				         " to 1000, or up to %d of them separated by commas", optarg,
+				         CLI_LATENCIES);
+				return EX_USAGE;
+			}
+			break;
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
@@ -391,6 +423,14 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		         " text trace of one interleaving, use --schedule)",
 		         c->output == OUT_JSON ? "--json" : "--no-ui");
 		return EX_USAGE;
+	}
+	if (c->nlatencies > 1 && (c->step || c->schedule || c->output == OUT_AUTO)) {
+		if (c->step || c->schedule) {
+			snprintf(err, n, "a --latency sweep runs free: it cannot go with %s",
+			         c->step ? "--step" : "--schedule");
+			return EX_USAGE;
+		}
+		c->output = OUT_TEXT;   /* a sweep runs at full speed and prints a chart */
 	}
 	if (c->action == ACT_RUN && c->step && (rc = check_step(c, strategies != NULL, err, n)))
 		return rc;

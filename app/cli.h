@@ -14,6 +14,7 @@
 #include "../viz/viz.h"
 
 #define CLI_STEP_THREADS VIZ_STEP_THREADS        /* --step: keys 1 to 9 */
+#define CLI_LATENCIES 8         /* --latency: values in one sweep */
 
 /* How racelab reports. */
 enum cli_output {
@@ -45,6 +46,8 @@ struct cli {
 	int seed_given;
 	enum cli_output output;
 	int trace;
+	int latencies[CLI_LATENCIES];   /* --latency, in ms: one, or a sweep of several */
+	int nlatencies;
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
 	int step;                       /* --step: the dashboard in step mode */
 	int lesson;                     /* ACT_LESSON: the lesson's number */

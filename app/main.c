@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "lesson.h"
+#include "sweep.h"
 #include "../core/finish.h"
 #include "../core/run.h"
 #include "../core/trace.h"
@@ -221,11 +222,14 @@ int main(int argc, char **argv)
 	cfg.seed = cli.seed_given ? cli.seed : fresh_seed();
 	cfg.schedule = cli.schedule;
 	cfg.step = cli.step;
+	cfg.latency_us = cli.nlatencies ? cli.latencies[0] * 1000 : 0;
 
 	if (getenv("RACELAB_PACE_MS"))  /* benchmarks: pace a text run like the dashboard */
 		cfg.pace_ms = atoi(getenv("RACELAB_PACE_MS"));
 
 	start_signal_thread();
+	if (cli.nlatencies > 1)
+		return sweep_run(&cli, &cfg, set_current, was_interrupted);
 	if (use_dashboard(&cli)) {
 		char caption[1024];
 

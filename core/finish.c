@@ -33,6 +33,8 @@ int run_finish(struct run *r, enum run_status st, const struct finish_opts *o)
 	if ((o->schedule || o->trace_printed) && !o->cut_short &&
 	    report_result(&rep, result, sizeof result) == 0)
 		rep.result = result;
+	if (o->quiet)
+		goto status;
 	if (o->trace_printed) {
 		if (rep.result)
 			fprintf(o->out, "result: %s\n", rep.result);
@@ -43,7 +45,7 @@ int run_finish(struct run *r, enum run_status st, const struct finish_opts *o)
 	else
 		report_text(o->out, &rep);
 	fflush(o->out);
-
+status:
 	status = report_status(&rep) ? EX_ANOMALY : 0;
 	if (st == RUN_UNAVAILABLE) {
 		fprintf(stderr, "racelab: the database was lost during the run: %s\n",

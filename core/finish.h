@@ -21,6 +21,7 @@ struct finish_opts {
 	                                   and a blank line follow it */
 	int interrupted;                /* a signal stopped the run */
 	int cut_short;                  /* the person ended it early: counts are for what ran */
+	int quiet;                      /* no report: the caller has read the results */
 };
 
 /* Finish R, whose run_wait() returned ST: print the report, say on stderr what

@@ -100,11 +100,16 @@ void gate_init(struct worker *w)
  * Returns nonzero if the run is stopping. */
 int gate_sleep(struct run *r, int ms)
 {
+	return gate_sleep_us(r, (int64_t)ms * 1000);
+}
+
+int gate_sleep_us(struct run *r, int64_t us)
+{
 	struct timespec until;
 
 	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	until.tv_sec += us / 1000000;
+	until.tv_nsec += (long)(us % 1000000) * 1000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;

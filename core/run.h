@@ -33,6 +33,8 @@ struct run_config {
 	int threads;                    /* workers per strategy, 1..RACELAB_MAX_THREADS */
 	int ops;                        /* operations (or rounds) per thread */
 	int think_ms;                   /* think time between a read and its write */
+	int latency_us;                 /* round trip between application and database,
+	                                   added to every statement (--latency) */
 	uint64_t seed;
 	int pace_ms;                    /* mean delay before every step, jittered per
 	                                   thread (gate.c); 0 is full speed */

@@ -99,6 +99,7 @@ void gate_init(struct worker *w);
 enum step_rc gate_pass(struct worker *w, const char *step, const char *sql,
                        const db_value *args, int nargs);
 int gate_sleep(struct run *r, int ms);
+int gate_sleep_us(struct run *r, int64_t us);
 void gate_changed(struct run *r);
 
 /* step.c */

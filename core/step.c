@@ -117,9 +117,17 @@ static enum step_rc run_sql(struct worker *w, const char *step, const char *sql,
 {
 	enum db_status st;
 
+	int64_t half = w->run->cfg.latency_us / 2;
+
 	step_emit(w, EV_STEP, step, sql, args, nargs, NULL);
 	w->waiting = 0;
+	/* --latency: the request travels to the database, and the answer back.  Locks
+	 * the statement takes are held for the way back too, as on a real network. */
+	if (half > 0 && gate_sleep_us(w->run, half))
+		return STEP_STOP;
 	st = w->run->db->exec(w->conn, sql, args, nargs, res, w->err);
+	if (half > 0 && st == DB_OK)
+		gate_sleep_us(w->run, half);
 	if (st != DB_OK)
 		memcpy(w->code, res->code, sizeof w->code);
 	switch (st) {
