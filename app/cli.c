@@ -54,6 +54,8 @@ const char cli_usage[] =
 "                        n the next step (of --schedule, else in thread order),\n"
 "                        u undoes the last.  One strategy (default naive), -t 1-9\n"
 "                        (default 2), -n default 1; needs a terminal\n"
+"      --procs           workers are processes, each with its own connection, as\n"
+"                        application servers are (default: threads)\n"
 "      --no-ui           plain text report (the default when not on a terminal)\n"
 "      --json            the JSON report on stdout\n"
 "      --trace           print every step as it happens\n"
@@ -68,7 +70,7 @@ const char cli_usage[] =
 "Each strategy runs in a schema of its own, dropped at the end.\n";
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
-       OPT_LATENCY };
+       OPT_LATENCY, OPT_PROCS };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -84,6 +86,7 @@ static const struct option options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "trace", no_argument, NULL, OPT_TRACE },
 	{ "latency", required_argument, NULL, OPT_LATENCY },
+	{ "procs", no_argument, NULL, OPT_PROCS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -346,6 +349,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			break;
 		case OPT_TRACE:
 			c->trace = 1;
+			break;
+		case OPT_PROCS:
+			c->procs = 1;
 			break;
 		case OPT_LATENCY:
 			if (parse_latencies(optarg, c)) {

@@ -48,6 +48,7 @@ struct cli {
 	int trace;
 	int latencies[CLI_LATENCIES];   /* --latency, in ms: one, or a sweep of several */
 	int nlatencies;
+	int procs;                      /* --procs: workers are processes */
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
 	int step;                       /* --step: the dashboard in step mode */
 	int lesson;                     /* ACT_LESSON: the lesson's number */

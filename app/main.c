@@ -223,6 +223,7 @@ int main(int argc, char **argv)
 	cfg.schedule = cli.schedule;
 	cfg.step = cli.step;
 	cfg.latency_us = cli.nlatencies ? cli.latencies[0] * 1000 : 0;
+	cfg.procs = cli.procs;
 
 	if (getenv("RACELAB_PACE_MS"))  /* benchmarks: pace a text run like the dashboard */
 		cfg.pace_ms = atoi(getenv("RACELAB_PACE_MS"));

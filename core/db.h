@@ -93,12 +93,17 @@ typedef struct db_backend {
 	enum db_status (*exec)(db_conn *conn, const char *sql, const db_value *args,
 	                       int nargs, db_result *res, char *err);
 
-	/* Does CONN's running statement wait for a lock, says the server?  1 yes,
-	 * 0 no, -1 cannot tell (err says why).  Asked from the site's control
-	 * connection while another thread is inside exec on CONN; callers never call
-	 * it concurrently with itself or with the site and area calls.  NULL for a
-	 * backend that calls on_wait only while a connection is blocked (SQLite). */
-	int (*blocked)(db_conn *conn, char *err);
+	/* The server's own number for CONN (its backend process id), for blocked();
+	 * 0 for a backend without one. */
+	int (*conn_id)(db_conn *conn);
+	/* Does the running statement of the connection numbered ID (conn_id) wait for
+	 * a lock, says the server?  1 yes, 0 no, -1 cannot tell (err says why).  Asked
+	 * while another thread, or another process of the run (--procs), is inside
+	 * exec on that connection; callers in one process never call it concurrently
+	 * with itself or with the site and area calls.  A worker process asks on a
+	 * control connection of its own, opened on first use.  NULL for a backend
+	 * that calls on_wait only while a connection is blocked (SQLite). */
+	int (*blocked)(db_site *site, int id, char *err);
 } db_backend;
 
 const db_backend *db_sqlite(void);

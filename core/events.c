@@ -3,26 +3,29 @@
  */
 #include "events.h"
 
+#include "sys.h"
+
 #include <assert.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-int ev_stream_init(struct ev_stream *s, int nrings, size_t cap)
+int ev_stream_init(struct ev_stream *s, int nrings, size_t cap, struct sys_arena *arena)
 {
 	size_t c = 1;
 
 	while (c < cap)
 		c <<= 1;
 	memset(s, 0, sizeof *s);
-	s->rings = calloc((size_t)nrings, sizeof *s->rings);
+	s->arena = arena;
+	s->rings = sys_calloc(arena, (size_t)nrings, sizeof *s->rings);
 	if (!s->rings)
 		goto fail;
 	s->nrings = nrings;
 	for (int i = 0; i < nrings; i++) {
 		s->rings[i].cap = c;
-		s->rings[i].slots = malloc(c * sizeof *s->rings[i].slots);
+		s->rings[i].slots = sys_calloc(arena, c, sizeof *s->rings[i].slots);
 		if (!s->rings[i].slots)
 			goto fail;
 	}
@@ -36,8 +39,8 @@ void ev_stream_done(struct ev_stream *s)
 {
 	if (s->rings)
 		for (int i = 0; i < s->nrings; i++)
-			free(s->rings[i].slots);
-	free(s->rings);
+			sys_free(s->arena, s->rings[i].slots);
+	sys_free(s->arena, s->rings);
 	memset(s, 0, sizeof *s);
 }
 

@@ -78,10 +78,14 @@ struct ev_stream {
 	_Atomic uint64_t seq;
 	_Atomic int closed;     /* the consumer is gone: producers stop waiting for space */
 	uint64_t next;          /* consumer: the next sequence number to deliver */
+	struct sys_arena *arena;/* where the rings live; NULL: the heap */
 };
 
-/* One ring per producer, each with CAP slots (rounded up to a power of two). */
-int ev_stream_init(struct ev_stream *s, int nrings, size_t cap);
+struct sys_arena;
+
+/* One ring per producer, each with CAP slots (rounded up to a power of two), in
+ * ARENA (shared with worker processes) or, if NULL, on the heap. */
+int ev_stream_init(struct ev_stream *s, int nrings, size_t cap, struct sys_arena *arena);
 void ev_stream_done(struct ev_stream *s);
 
 /* Producer side: copy E into ring R; fills in E's seq. */

@@ -25,20 +25,20 @@
 #include "sched.h"
 #include "sys.h"
 
-void barrier_init(struct barrier *b, int parties)
+void barrier_init(struct barrier *b, int parties, const struct sys_arena *arena)
 {
-	sys_check(pthread_mutex_init(&b->mu, NULL), "pthread_mutex_init");
-	sys_check(pthread_cond_init(&b->cv, NULL), "pthread_cond_init");
+	sys_mutex_init(&b->mu, arena, 0);
+	sys_cond_init(&b->cv, arena);
 	b->parties = parties;
 	b->arrived = 0;
 	b->generation = 0;
 	b->sched = NULL;
 }
 
-void barrier_done(struct barrier *b)
+void barrier_done(struct barrier *b, const struct sys_arena *arena)
 {
-	pthread_mutex_destroy(&b->mu);
-	pthread_cond_destroy(&b->cv);
+	sys_mutex_done(&b->mu, arena);
+	sys_cond_done(&b->cv, arena);
 }
 
 static void barrier_release(struct barrier *b)
@@ -56,7 +56,7 @@ int barrier_wait(struct barrier *b, struct run *r, int thread)
 {
 	int rc = 0;
 
-	sys_check(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
+	sys_lock(&b->mu);
 	assert(b->arrived < b->parties);
 	unsigned gen = b->generation;
 	if (++b->arrived >= b->parties)
@@ -64,29 +64,29 @@ int barrier_wait(struct barrier *b, struct run *r, int thread)
 	else if (b->sched)
 		sched_park(b->sched, thread, b);        /* under b->mu: before any release */
 	while (gen == b->generation && !atomic_load(&r->stopping))
-		sys_check(pthread_cond_wait(&b->cv, &b->mu), "pthread_cond_wait");
+		sys_wait(&b->cv, &b->mu);
 	if (gen == b->generation)
 		rc = -1;
-	sys_check(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
+	sys_unlock(&b->mu);
 	return rc;
 }
 
 /* A thread that will not come back: the others must no longer wait for it. */
 void barrier_leave(struct barrier *b)
 {
-	sys_check(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
+	sys_lock(&b->mu);
 	assert(b->parties > 0);
 	b->parties--;
 	if (b->arrived > 0 && b->arrived >= b->parties)
 		barrier_release(b);
-	sys_check(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
+	sys_unlock(&b->mu);
 }
 
 void barrier_wake(struct barrier *b)
 {
-	sys_check(pthread_mutex_lock(&b->mu), "pthread_mutex_lock");
+	sys_lock(&b->mu);
 	sys_check(pthread_cond_broadcast(&b->cv), "pthread_cond_broadcast");
-	sys_check(pthread_mutex_unlock(&b->mu), "pthread_mutex_unlock");
+	sys_unlock(&b->mu);
 }
 
 /* Seed the worker's own pacing generator: the run's seed, its panel, its thread. */
@@ -114,11 +114,11 @@ int gate_sleep_us(struct run *r, int64_t us)
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
 	}
-	sys_check(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
+	sys_lock(&r->gate_mu);
 	int rc = 0;
 	while (!atomic_load(&r->stopping) && rc != ETIMEDOUT)
-		rc = pthread_cond_timedwait(&r->gate_cv, &r->gate_mu, &until);
-	sys_check(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
+		rc = sys_timedwait(&r->gate_cv, &r->gate_mu, &until);
+	sys_unlock(&r->gate_mu);
 	return atomic_load(&r->stopping);
 }
 
@@ -147,10 +147,10 @@ enum step_rc gate_pass(struct worker *w, const char *step, const char *sql,
 	                           scn_step_index(w->lane->strategy, step)) != 0)
 		return STEP_STOP;
 	if (atomic_load(&r->paused)) {
-		sys_check(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
+		sys_lock(&r->gate_mu);
 		while (atomic_load(&r->paused) && !atomic_load(&r->stopping))
-			sys_check(pthread_cond_wait(&r->gate_cv, &r->gate_mu), "pthread_cond_wait");
-		sys_check(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
+			sys_wait(&r->gate_cv, &r->gate_mu);
+		sys_unlock(&r->gate_mu);
 	}
 	pace = atomic_load(&r->pace_ms);
 	if (pace > 0) {
@@ -163,7 +163,7 @@ enum step_rc gate_pass(struct worker *w, const char *step, const char *sql,
 
 void gate_changed(struct run *r)
 {
-	sys_check(pthread_mutex_lock(&r->gate_mu), "pthread_mutex_lock");
+	sys_lock(&r->gate_mu);
 	sys_check(pthread_cond_broadcast(&r->gate_cv), "pthread_cond_broadcast");
-	sys_check(pthread_mutex_unlock(&r->gate_mu), "pthread_mutex_unlock");
+	sys_unlock(&r->gate_mu);
 }

@@ -57,6 +57,9 @@
 
 struct db_site {
 	PGconn *control;        /* creates and drops the areas; main thread only */
+	pid_t owner;            /* the process that opened it (and control) */
+	PGconn *own;            /* a worker process's control connection for blocked():
+	                           control's socket is the owner's, never to be shared */
 	char *conninfo;         /* -d as given ("" for the defaults); may hold a password */
 	char name[256];         /* host, port, dbname, user: safe to print */
 	int max_connections;    /* the server's, for a helpful "too many clients" */
@@ -144,7 +147,7 @@ static PGconn *open_pg(db_site *site)
 	pg = PQconnectdbParams(keys, vals, 1);
 	if (pg && PQstatus(pg) == CONNECTION_OK)
 		PQsetNoticeProcessor(pg, ignore_notice, NULL);
-	return pg;
+	return pg;              /* callers check PQstatus: its message says why */
 }
 
 /* NAME=VALUE for the site name, quoted as in a conninfo when it has to be. */
@@ -242,6 +245,7 @@ static db_site *site_open(const char *where, char *err)
 		}
 		PQconninfoFree(opts);
 	}
+	site->owner = getpid();
 	if (!(site->control = open_pg(site))) {
 		snprintf(err, DB_ERRLEN, "out of memory");
 		goto fail;
@@ -621,15 +625,34 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
  * blocked by another's lock.  Timing cannot tell a lock wait from a slow
  * statement; the lock manager can.  (The caller serialises use of the control
  * connection: see the slot's contract in db.h.) */
-static int conn_blocked(db_conn *c, char *err)
+static int conn_id(db_conn *c)
 {
-	PGconn *control = c->site->control;
+	return c->pid;
+}
+
+static int conn_blocked(db_site *site, int id, char *err)
+{
+	PGconn *control = site->control;
 	char pid[16];
 	const char *vals[1] = { pid };
 	PGresult *r;
 	int rc;
 
-	snprintf(pid, sizeof pid, "%d", c->pid);
+	if (getpid() != site->owner) {  /* a worker process (--procs): its own connection */
+		if (!site->own) {
+			PGconn *pg = open_pg(site);
+
+			if (!pg || PQstatus(pg) != CONNECTION_OK) {
+				first_line(err, "cannot open a control connection: ",
+				           pg ? PQerrorMessage(pg) : "out of memory");
+				PQfinish(pg);
+				return -1;
+			}
+			site->own = pg;
+		}
+		control = site->own;
+	}
+	snprintf(pid, sizeof pid, "%d", id);
 	if (PQstatus(control) != CONNECTION_OK) {
 		PQreset(control);
 		PQsetNoticeProcessor(control, ignore_notice, NULL);
@@ -662,6 +685,7 @@ static const db_backend postgres_backend = {
 	.connect = connect_area,
 	.disconnect = disconnect,
 	.exec = exec,
+	.conn_id = conn_id,
 	.blocked = conn_blocked,
 };
 

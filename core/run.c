@@ -18,10 +18,14 @@
  * on_wait callback), so a stop takes effect within one statement.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "runpriv.h"
 #include "sched.h"
@@ -44,10 +48,10 @@ static int on_wait(void *arg)
 
 void run_lose_database(struct run *r, const char *why)
 {
-	sys_check(pthread_mutex_lock(&r->err_mu), "pthread_mutex_lock");
+	sys_lock(&r->err_mu);
 	if (!r->error[0])
 		snprintf(r->error, sizeof r->error, "%s", why);
-	sys_check(pthread_mutex_unlock(&r->err_mu), "pthread_mutex_unlock");
+	sys_unlock(&r->err_mu);
 	atomic_store(&r->lost, 1);
 	run_stop(r);
 }
@@ -133,7 +137,8 @@ static void *worker_main(void *arg)
 	step_emit(w, EV_EXIT, NULL, NULL, NULL, 0, NULL);
 	if (r->sched)
 		sched_exit(r->sched, w->thread);
-	atomic_fetch_add(&r->exited, 1);
+	if (!atomic_exchange(&w->counted, 1))
+		atomic_fetch_add(&r->exited, 1);
 	return NULL;
 }
 
@@ -154,7 +159,7 @@ static int hook_blocked(void *arg, int thread)
 	struct run *r = arg;
 	char err[DB_ERRLEN];
 
-	return r->db->blocked(sched_worker(r, thread)->conn, err);
+	return r->db->blocked(r->site, sched_worker(r, thread)->server_id, err);
 }
 
 static void hook_deadlock(void *arg, int self, const char *text)
@@ -179,7 +184,8 @@ static int sched_setup(struct run *r, char *err)
 		return -1;
 	if (r->db->blocked)
 		hooks.blocked = hook_blocked;
-	r->sched = sched_new(&spec, r->lanes[0].names, r->cfg.threads, r->cfg.seed, &hooks);
+	r->sched = sched_new(&spec, r->lanes[0].names, r->cfg.threads, r->cfg.seed, &hooks,
+	                     r->arena);
 	sched_spec_done(&spec);
 	if (!r->sched || (r->cfg.step &&
 	                  sched_set_replay(r->sched, r->cfg.replay, r->cfg.nreplay) != 0)) {
@@ -196,25 +202,43 @@ static int sched_setup(struct run *r, char *err)
 
 /* ---- the run ------------------------------------------------------------- */
 
+/* What a run shares with its worker processes, generously: the run, the
+ * workers, the rings, the scheduler and its list of grants.  Pages are mapped
+ * as they are touched. */
+static size_t shared_size(const struct run_config *cfg)
+{
+	size_t workers = (size_t)cfg->nstrategies * (size_t)cfg->threads;
+
+	return ((size_t)4 << 20) + sizeof(struct run) +
+	       workers * (sizeof(struct worker) + RING_SLOTS * sizeof(struct event) + 4096);
+}
+
 struct run *run_new(const struct run_config *cfg, char *err, enum run_status *status)
 {
-	struct run *r = calloc(1, sizeof *r);
+	struct sys_arena *arena = NULL;
+	struct run *r;
 	int ring = 0;
 
 	*status = RUN_INTERNAL;
-	if (!r) {
+	if (cfg->procs && !(arena = sys_arena_new(shared_size(cfg)))) {
+		snprintf(err, DB_ERRLEN, "cannot map memory to share with worker processes");
+		return NULL;
+	}
+	if (!(r = sys_calloc(arena, 1, sizeof *r))) {
+		sys_arena_free(arena);
 		snprintf(err, DB_ERRLEN, "out of memory");
 		return NULL;
 	}
+	r->arena = arena;
 	r->cfg = *cfg;
 	r->db = cfg->db;
 	atomic_store(&r->pace_ms, cfg->pace_ms);
 	atomic_store(&r->paused, cfg->paused);
-	sys_check(pthread_mutex_init(&r->gate_mu, NULL), "pthread_mutex_init");
-	sys_check(pthread_cond_init(&r->gate_cv, NULL), "pthread_cond_init");
-	sys_check(pthread_mutex_init(&r->err_mu, NULL), "pthread_mutex_init");
+	sys_mutex_init(&r->gate_mu, arena, 0);
+	sys_cond_init(&r->gate_cv, arena);
+	sys_mutex_init(&r->err_mu, arena, 0);
 	r->nworkers = cfg->nstrategies * cfg->threads;
-	barrier_init(&r->start, r->nworkers);
+	barrier_init(&r->start, r->nworkers, arena);
 	for (int i = 0; i < cfg->nstrategies; i++) {
 		struct lane *l = &r->lanes[i];
 
@@ -224,9 +248,9 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 		scn_step_names(l->strategy, l->names);
 		l->index = i;
 		l->result.strategy = l->strategy;
-		barrier_init(&l->round, cfg->threads);
+		barrier_init(&l->round, cfg->threads, arena);
 	}
-	if (ev_stream_init(&r->events, r->nworkers, RING_SLOTS) != 0) {
+	if (ev_stream_init(&r->events, r->nworkers, RING_SLOTS, arena) != 0) {
 		snprintf(err, DB_ERRLEN, "out of memory");
 		goto fail;
 	}
@@ -248,7 +272,7 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 			goto fail;
 		if (cfg->scenario->setup(cfg->scenario, r->db, l->check, cfg->ops, err) != DB_OK)
 			goto fail;
-		l->workers = calloc((size_t)cfg->threads, sizeof *l->workers);
+		l->workers = sys_calloc(arena, (size_t)cfg->threads, sizeof *l->workers);
 		if (!l->workers) {
 			*status = RUN_INTERNAL;
 			snprintf(err, DB_ERRLEN, "out of memory");
@@ -262,6 +286,8 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 			w->thread = t + 1;
 			w->ring = ring++;
 			gate_init(w);
+			if (cfg->procs)
+				continue;       /* each process connects for itself */
 			if (!(w->conn = r->db->connect(l->area, on_wait, w, err))) {
 				size_t len = strlen(err);
 
@@ -271,6 +297,7 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 				         r->nworkers + cfg->nstrategies + 1);
 				goto fail;
 			}
+			w->server_id = r->db->conn_id ? r->db->conn_id(w->conn) : 0;
 		}
 	}
 	*status = RUN_OK;
@@ -280,9 +307,112 @@ fail:
 	return NULL;
 }
 
+/* --procs: the body of a worker's process.  It opens its own connection, does
+ * its work as a thread would, and leaves without running the parent's exit
+ * handlers (nothing of the terminal, the parent's connections or stdio is
+ * touched here). */
+static void worker_process(struct worker *w)
+{
+	struct run *r = w->run;
+	char err[DB_ERRLEN];
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);      /* never outlive racelab */
+	if (getppid() == 1)
+		_exit(1);
+	if (!(w->conn = r->db->connect(w->lane->area, on_wait, w, err)))
+		run_lose_database(r, err);
+	else
+		w->server_id = r->db->conn_id ? r->db->conn_id(w->conn) : 0;
+	worker_main(w);
+	r->db->disconnect(w->conn);
+	atomic_store(&w->finished, 1);
+	_exit(0);
+}
+
+/* --procs: the parent's connections stay out of the children.  SQLite in
+ * particular must not see a connection cross a fork (its locks are the
+ * process's), so the harness's own connections close before the workers start
+ * and open again after they are gone. */
+static int check_connections(struct run *r, int open, char *err)
+{
+	for (int i = 0; i < r->cfg.nstrategies; i++) {
+		struct lane *l = &r->lanes[i];
+
+		if (!open) {
+			r->db->disconnect(l->check);
+			l->check = NULL;
+		} else if (!l->check && !(l->check = r->db->connect(l->area, NULL, NULL, err))) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static enum run_status start_processes(struct run *r)
+{
+	char err[DB_ERRLEN];
+
+	check_connections(r, 0, err);
+	fflush(NULL);           /* nothing buffered is written twice */
+	for (int i = 0; i < r->cfg.nstrategies; i++)
+		for (int t = 0; t < r->cfg.threads; t++) {
+			struct worker *w = &r->lanes[i].workers[t];
+			pid_t pid = fork();
+
+			if (pid == 0)
+				worker_process(w);
+			if (pid < 0) {
+				snprintf(r->error, sizeof r->error, "cannot start a worker process: %s",
+				         strerror(errno));
+				run_stop(r);
+				atomic_fetch_add(&r->exited, r->nworkers - (i * r->cfg.threads + t));
+				return RUN_INTERNAL;
+			}
+			w->pid = pid;
+		}
+	return RUN_OK;
+}
+
+/* --procs: reap the worker processes that have ended (all of them if WAIT).  One
+ * that died without finishing its work (a crash, a kill) is counted as exited,
+ * and the run learns why. */
+static void reap(struct run *r, int wait)
+{
+	for (int i = 0; i < r->cfg.nstrategies; i++)
+		for (int t = 0; t < r->cfg.threads; t++) {
+			struct worker *w = &r->lanes[i].workers[t];
+			int status;
+			pid_t got;
+
+			if (w->pid <= 0)
+				continue;
+			while ((got = waitpid(w->pid, &status, wait ? 0 : WNOHANG)) < 0 &&
+			       errno == EINTR)
+				;
+			if (got != w->pid)
+				continue;
+			w->pid = 0;
+			if (atomic_load(&w->finished))
+				continue;
+			/* It never reached the end of worker_main: count it out. */
+			if (!atomic_exchange(&w->counted, 1))
+				atomic_fetch_add(&r->exited, 1);
+			sys_lock(&r->err_mu);
+			if (!r->error[0])
+				snprintf(r->error, sizeof r->error, "worker process T%d of %s died (%s %d)",
+				         w->thread, w->lane->strategy->name,
+				         WIFSIGNALED(status) ? "signal" : "status",
+				         WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+			sys_unlock(&r->err_mu);
+			run_stop(r);
+		}
+}
+
 enum run_status run_start(struct run *r)
 {
 	r->t0_ns = sys_now_ns();
+	if (r->cfg.procs)
+		return start_processes(r);
 	for (int i = 0; i < r->cfg.nstrategies; i++)
 		for (int t = 0; t < r->cfg.threads; t++) {
 			struct worker *w = &r->lanes[i].workers[t];
@@ -304,6 +434,8 @@ enum run_status run_start(struct run *r)
 
 int run_finished(struct run *r)
 {
+	if (r->cfg.procs)
+		reap(r, 0);
 	return atomic_load(&r->exited) >= r->nworkers;
 }
 
@@ -429,8 +561,16 @@ enum run_status run_wait(struct run *r)
 				w->started = 0;
 			}
 		}
+	if (r->cfg.procs) {
+		char err[DB_ERRLEN];
+
+		reap(r, 1);
+		if (check_connections(r, 1, err) != 0)
+			run_lose_database(r, err);
+	}
 	for (int i = 0; i < r->cfg.nstrategies; i++)
-		collect(r, &r->lanes[i]);
+		if (r->lanes[i].check)
+			collect(r, &r->lanes[i]);
 	if (atomic_load(&r->lost))
 		return RUN_UNAVAILABLE;
 	return r->error[0] ? RUN_INTERNAL : RUN_OK;
@@ -458,31 +598,38 @@ const char *run_site_name(struct run *r)
 
 void run_free(struct run *r)
 {
+	struct sys_arena *arena;
+
 	if (!r)
 		return;
+	arena = r->arena;
 	run_stop(r);
 	ev_close(&r->events);
+	if (r->cfg.procs)
+		reap(r, 1);     /* they see the stop within one statement */
 	for (int i = 0; i < r->cfg.nstrategies; i++) {
 		struct lane *l = &r->lanes[i];
 
 		for (int t = 0; l->workers && t < r->cfg.threads; t++) {
 			if (l->workers[t].started)
 				pthread_join(l->workers[t].tid, NULL);
-			r->db->disconnect(l->workers[t].conn);
+			if (!r->cfg.procs)      /* a process's connection was its own */
+				r->db->disconnect(l->workers[t].conn);
 		}
-		free(l->workers);
+		sys_free(arena, l->workers);
 		r->db->disconnect(l->check);
 		if (l->area)
 			r->db->area_drop(l->area);
-		barrier_done(&l->round);
+		barrier_done(&l->round, arena);
 	}
 	if (r->site)
 		r->db->site_close(r->site);
 	ev_stream_done(&r->events);
 	sched_free(r->sched);
-	barrier_done(&r->start);
-	pthread_mutex_destroy(&r->gate_mu);
-	pthread_cond_destroy(&r->gate_cv);
-	pthread_mutex_destroy(&r->err_mu);
-	free(r);
+	barrier_done(&r->start, arena);
+	sys_mutex_done(&r->gate_mu, arena);
+	sys_cond_done(&r->gate_cv, arena);
+	sys_mutex_done(&r->err_mu, arena);
+	sys_free(arena, r);
+	sys_arena_free(arena);
 }

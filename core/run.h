@@ -35,6 +35,8 @@ struct run_config {
 	int think_ms;                   /* think time between a read and its write */
 	int latency_us;                 /* round trip between application and database,
 	                                   added to every statement (--latency) */
+	int procs;                      /* workers are processes, each with its own
+	                                   connection, as application servers are */
 	uint64_t seed;
 	int pace_ms;                    /* mean delay before every step, jittered per
 	                                   thread (gate.c); 0 is full speed */

@@ -18,6 +18,7 @@
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/types.h>
 
 #include "run.h"
 
@@ -40,6 +41,10 @@ struct worker {
 	db_conn *conn;
 	pthread_t tid;
 	int started;            /* tid is valid */
+	pid_t pid;              /* --procs: the worker's own process, until reaped; 0 */
+	_Atomic int finished;   /* --procs: the process has left worker_main */
+	_Atomic int counted;    /* counted in run->exited (by itself, or when reaped) */
+	int server_id;          /* the database's number for conn (db->conn_id) */
 	int in_txn;             /* a BEGIN is open */
 	int waiting;            /* the current step has reported a lock wait */
 	const char *step;       /* the current step, for the wait event */
@@ -68,6 +73,8 @@ struct lane {
 
 struct run {
 	struct run_config cfg;
+	struct sys_arena *arena;/* --procs: everything below that workers touch lives
+	                           in memory shared with their processes; else NULL */
 	const db_backend *db;
 	db_site *site;
 	struct lane lanes[SCN_STRATEGIES];
@@ -90,8 +97,8 @@ struct run {
 };
 
 /* gate.c */
-void barrier_init(struct barrier *b, int parties);
-void barrier_done(struct barrier *b);
+void barrier_init(struct barrier *b, int parties, const struct sys_arena *arena);
+void barrier_done(struct barrier *b, const struct sys_arena *arena);
 int barrier_wait(struct barrier *b, struct run *r, int thread);
 void barrier_leave(struct barrier *b);
 void barrier_wake(struct barrier *b);

@@ -56,6 +56,8 @@ struct thread {
 	pthread_cond_t cv;
 };
 
+#define SCHED_TAKEN_SHARED 65536   /* step mode in shared memory: grants kept at most */
+
 struct sched {
 	pthread_mutex_t mu;             /* error-checking: an unpaired unlock is fatal */
 	int held;                       /* mu is held: what the asserts below check */
@@ -82,6 +84,7 @@ struct sched {
 	int *taken;             /* ... the grants made, as sched_grant's */
 	int ntaken, cap_taken;
 	int lost_taken;         /* ... out of memory: the list is incomplete */
+	struct sys_arena *arena;/* where it lives: shared with worker processes, or NULL */
 };
 
 uint64_t sched_rand(uint64_t *state)
@@ -199,47 +202,48 @@ void sched_spec_done(struct sched_spec *spec)
 /* ---- the scheduler ------------------------------------------------------- */
 
 struct sched *sched_new(const struct sched_spec *spec, const char *const *steps,
-                        int nthreads, uint64_t seed, const struct sched_hooks *hooks)
+                        int nthreads, uint64_t seed, const struct sched_hooks *hooks,
+                        struct sys_arena *arena)
 {
-	struct sched *s = calloc(1, sizeof *s);
+	struct sched *s = sys_calloc(arena, 1, sizeof *s);
 
 	if (!s)
 		return NULL;
+	s->arena = arena;
 	s->spec = *spec;
 	s->spec.tokens = NULL;
 	if (spec->ntokens) {
-		s->spec.tokens = malloc((size_t)spec->ntokens * sizeof *spec->tokens);
+		s->spec.tokens = sys_calloc(arena, (size_t)spec->ntokens, sizeof *spec->tokens);
 		if (!s->spec.tokens)
 			goto fail;
 		memcpy(s->spec.tokens, spec->tokens, (size_t)spec->ntokens * sizeof *spec->tokens);
 	}
-	s->t = calloc((size_t)nthreads + 1, sizeof *s->t);
+	s->t = sys_calloc(arena, (size_t)nthreads + 1, sizeof *s->t);
 	if (!s->t)
 		goto fail;
+	if (arena) {            /* the list of grants cannot grow in shared memory */
+		s->taken = sys_calloc(arena, SCHED_TAKEN_SHARED, sizeof *s->taken);
+		if (!s->taken)
+			goto fail;
+		s->cap_taken = SCHED_TAKEN_SHARED;
+	}
 	s->steps = steps;
 	while (steps[s->nsteps])
 		s->nsteps++;
 	s->nthreads = nthreads;
 	s->rng = seed;
 	s->hooks = *hooks;
-	{
-		pthread_mutexattr_t attr;
-
-		sys_check(pthread_mutexattr_init(&attr), "pthread_mutexattr_init");
-		sys_check(pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK),
-		          "pthread_mutexattr_settype");
-		sys_check(pthread_mutex_init(&s->mu, &attr), "pthread_mutex_init");
-		pthread_mutexattr_destroy(&attr);
-	}
+	sys_mutex_init(&s->mu, arena, 1);
 	for (int i = 1; i <= nthreads; i++) {
 		s->t[i].state = MOVING;         /* on their way to the start barrier */
 		s->t[i].target = -1;
-		sys_check(pthread_cond_init(&s->t[i].cv, NULL), "pthread_cond_init");
+		sys_cond_init(&s->t[i].cv, arena);
 	}
 	return s;
 fail:
-	free(s->spec.tokens);
-	free(s);
+	sys_free(arena, s->t);
+	sys_free(arena, s->spec.tokens);
+	sys_free(arena, s);
 	return NULL;
 }
 
@@ -248,18 +252,18 @@ void sched_free(struct sched *s)
 	if (!s)
 		return;
 	for (int i = 1; i <= s->nthreads; i++)
-		pthread_cond_destroy(&s->t[i].cv);
-	pthread_mutex_destroy(&s->mu);
-	free(s->t);
-	free(s->spec.tokens);
-	free(s->replay);
-	free(s->taken);
-	free(s);
+		sys_cond_done(&s->t[i].cv, s->arena);
+	sys_mutex_done(&s->mu, s->arena);
+	sys_free(s->arena, s->t);
+	sys_free(s->arena, s->spec.tokens);
+	sys_free(s->arena, s->replay);
+	sys_free(s->arena, s->taken);
+	sys_free(s->arena, s);
 }
 
 static void lock(struct sched *s)
 {
-	sys_check(pthread_mutex_lock(&s->mu), "pthread_mutex_lock");
+	sys_lock(&s->mu);
 	assert(!s->held);
 	s->held = 1;
 }
@@ -268,7 +272,7 @@ static void unlock(struct sched *s)
 {
 	assert(s->held);
 	s->held = 0;
-	sys_check(pthread_mutex_unlock(&s->mu), "pthread_mutex_unlock");
+	sys_unlock(&s->mu);
 }
 
 static void wake(struct sched *s, int i)
@@ -281,7 +285,7 @@ static void sleep_on(struct sched *s, int i)
 {
 	assert(s->held);
 	s->held = 0;
-	sys_check(pthread_cond_wait(&s->t[i].cv, &s->mu), "pthread_cond_wait");
+	sys_wait(&s->t[i].cv, &s->mu);
 	s->held = 1;
 }
 
@@ -359,6 +363,10 @@ static void keep_taken(struct sched *s, int request)
 {
 	if (!s->keep)
 		return;
+	if (s->ntaken == s->cap_taken && s->arena) {
+		s->lost_taken = 1;
+		return;
+	}
 	if (s->ntaken == s->cap_taken) {
 		int cap = s->cap_taken ? 2 * s->cap_taken : 64;
 		int *more = realloc(s->taken, (size_t)cap * sizeof *more);
@@ -653,12 +661,12 @@ int sched_set_replay(struct sched *s, const int *grants, int n)
 	int *copy = NULL;
 
 	if (n > 0) {
-		if (!(copy = malloc((size_t)n * sizeof *copy)))
+		if (!(copy = sys_calloc(s->arena, (size_t)n, sizeof *copy)))
 			return -1;
 		memcpy(copy, grants, (size_t)n * sizeof *copy);
 	}
 	lock(s);
-	free(s->replay);
+	sys_free(s->arena, s->replay);
 	s->replay = copy;
 	s->nreplay = n > 0 ? n : 0;
 	s->replay_pos = 0;

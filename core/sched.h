@@ -87,10 +87,15 @@ struct sched_hooks {
 
 struct sched;
 
+struct sys_arena;
+
 /* A scheduler for NTHREADS workers taking STEPS (NULL-terminated, kept, not
- * copied); SPEC is copied.  Every thread starts out moving.  NULL if out of memory. */
+ * copied); SPEC is copied.  Every thread starts out moving.  In ARENA (memory
+ * shared with worker processes, sys.h) or, if NULL, on the heap.  NULL if out of
+ * memory. */
 struct sched *sched_new(const struct sched_spec *spec, const char *const *steps,
-                        int nthreads, uint64_t seed, const struct sched_hooks *hooks);
+                        int nthreads, uint64_t seed, const struct sched_hooks *hooks,
+                        struct sys_arena *arena);
 void sched_free(struct sched *s);
 
 /* THREAD asks to take step STEP (an index into the steps; DEMO_STEPS-like values

@@ -60,7 +60,7 @@ int main(void)
 	long long total = 0, all_ok = 1;
 
 	plan(6);
-	ok(ev_stream_init(&stream, PRODUCERS, SLOTS) == 0, "a stream of %d rings", PRODUCERS);
+	ok(ev_stream_init(&stream, PRODUCERS, SLOTS, NULL) == 0, "a stream of %d rings", PRODUCERS);
 	for (int i = 0; i < PRODUCERS; i++)
 		pthread_create(&tids[i], NULL, producer, (void *)(intptr_t)i);
 	for (;;) {

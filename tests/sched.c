@@ -184,7 +184,7 @@ static const char *run_fake(const char *schedule, uint64_t seed, int same, int p
 		diag("%s", err);
 		return "";
 	}
-	S = sched_new(&spec, fake_steps, 2, seed, &hooks);
+	S = sched_new(&spec, fake_steps, 2, seed, &hooks, NULL);
 	sched_spec_done(&spec);
 	for (long i = 0; i < 2; i++)
 		pthread_create(&tid[i], NULL, fake_worker, (void *)(i + 1));
@@ -214,7 +214,7 @@ static const char *run_manual(const int *grants, int n, const int *replay, int n
 	same_order = 1;
 	pg_style = 0;
 	deadlock_seen = 0;
-	S = sched_new(&spec, fake_steps, 2, 0, &hooks);
+	S = sched_new(&spec, fake_steps, 2, 0, &hooks, NULL);
 	sched_set_replay(S, replay, nreplay);
 	sched_set_manual(S, 1);
 	for (long i = 0; i < 2; i++)
