@@ -56,6 +56,12 @@ const char cli_usage[] =
 "                        (default 2), -n default 1; needs a terminal\n"
 "      --procs           workers are processes, each with its own connection, as\n"
 "                        application servers are (default: threads)\n"
+"      --present         the dashboard for a room: high contrast, one or two\n"
+"                        strategies (-s; the first two by default), 2 threads x\n"
+"                        2 operations unless -t and -n say, a narration line;\n"
+"                        space or n takes the next step, p plays, b blanks the\n"
+"                        screen.  With --schedule: that interleaving, step by\n"
+"                        step.  Needs a terminal\n"
 "      --no-ui           plain text report (the default when not on a terminal)\n"
 "      --json            the JSON report on stdout\n"
 "      --trace           print every step as it happens\n"
@@ -70,7 +76,7 @@ const char cli_usage[] =
 "Each strategy runs in a schema of its own, dropped at the end.\n";
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
-       OPT_LATENCY, OPT_PROCS };
+       OPT_LATENCY, OPT_PROCS, OPT_PRESENT };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -87,6 +93,7 @@ static const struct option options[] = {
 	{ "trace", no_argument, NULL, OPT_TRACE },
 	{ "latency", required_argument, NULL, OPT_LATENCY },
 	{ "procs", no_argument, NULL, OPT_PROCS },
+	{ "present", no_argument, NULL, OPT_PRESENT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -104,6 +111,39 @@ static int parse_num(const char *s, long long lo, long long hi, long long *out)
 	if (errno || *end || v < lo || v > hi)
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* --present: the dashboard for a room.  With a schedule it is step mode (the
+ * schedule's next step on each key); without, a paused free run of at most two
+ * strategies that each key moves on by one step.  Strategies beyond two are not
+ * shown, and the screen says which. */
+static int check_present(struct cli *c, int strategies_given, char *err, size_t n)
+{
+	if (c->output != OUT_AUTO) {
+		snprintf(err, n, "--present opens the dashboard, so it cannot go with %s",
+		         c->output == OUT_JSON ? "--json" : "--no-ui");
+		return EX_USAGE;
+	}
+	if (!c->threads_given)
+		c->threads = 2;
+	if (!c->ops)
+		c->ops = 2;
+	if (c->schedule && !c->step) {
+		c->step = 1;            /* the schedule's steps, one per key */
+		if (!strategies_given)
+			c->nstrategies = 1;
+	}
+	if (!c->schedule && c->nstrategies > VIZ_PRESENT_PANELS) {
+		size_t len = 0;
+
+		c->hidden[0] = '\0';
+		for (int i = VIZ_PRESENT_PANELS; i < c->nstrategies; i++)
+			len += (size_t)snprintf(c->hidden + len, sizeof c->hidden - len, "%s%s",
+			                        i > VIZ_PRESENT_PANELS ? ", " : "",
+			                        c->scenario->strategies[c->strategies[i]].name);
+		c->nstrategies = VIZ_PRESENT_PANELS;
+	}
 	return 0;
 }
 
@@ -353,6 +393,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		case OPT_PROCS:
 			c->procs = 1;
 			break;
+		case OPT_PRESENT:
+			c->present = 1;
+			break;
 		case OPT_LATENCY:
 			if (parse_latencies(optarg, c)) {
 				snprintf(err, n, "bad value '%.60s' for --latency: milliseconds from 0"
@@ -430,6 +473,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		         c->output == OUT_JSON ? "--json" : "--no-ui");
 		return EX_USAGE;
 	}
+	if (c->present && (rc = check_present(c, strategies != NULL, err, n)))
+		return rc;
 	if (c->nlatencies > 1 && (c->step || c->schedule || c->output == OUT_AUTO)) {
 		if (c->step || c->schedule) {
 			snprintf(err, n, "a --latency sweep runs free: it cannot go with %s",

@@ -49,6 +49,8 @@ struct cli {
 	int latencies[CLI_LATENCIES];   /* --latency, in ms: one, or a sweep of several */
 	int nlatencies;
 	int procs;                      /* --procs: workers are processes */
+	int present;                    /* --present: the presenter's dashboard */
+	char hidden[200];               /* --present: the strategies not shown */
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
 	int step;                       /* --step: the dashboard in step mode */
 	int lesson;                     /* ACT_LESSON: the lesson's number */

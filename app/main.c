@@ -168,7 +168,7 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
  * has refused it with --no-ui and --json; main refuses it off a terminal). */
 static int use_dashboard(const struct cli *cli)
 {
-	if (cli->step)
+	if (cli->step || cli->present)
 		return viz_available();
 	return cli->output == OUT_AUTO && !cli->trace && !cli->schedule && viz_available();
 }
@@ -194,6 +194,11 @@ int main(int argc, char **argv)
 	if (cli.action == ACT_VERSION) {
 		printf("racelab %s\n", RACELAB_VERSION);
 		return 0;
+	}
+	if (cli.present && cli.action != ACT_LESSONS && !viz_available()) {
+		fprintf(stderr, "racelab: --present needs a terminal: it is the dashboard for a"
+		        " room\n");
+		return EX_USAGE;
 	}
 	if (cli.step && cli.action != ACT_LESSONS && !viz_available()) {
 		fprintf(stderr, "racelab: --step needs a terminal: it runs on the dashboard"
@@ -236,9 +241,11 @@ int main(int argc, char **argv)
 
 		if (lesson.path)
 			lesson_caption(&lesson, caption, sizeof caption);
-		rc = viz_run(&cfg, &(struct viz_host){ set_current, was_interrupted,
-		                                       lesson.path ? caption : NULL,
-		                                       cli.threads_given, cli.ops != 0 });
+		rc = viz_run(&cfg, &(struct viz_host){
+			.watch = set_current, .interrupted = was_interrupted,
+			.caption = lesson.path ? caption : NULL,
+			.threads_given = cli.threads_given, .ops_given = cli.ops != 0,
+			.present = cli.present, .hidden = cli.hidden[0] ? cli.hidden : NULL });
 	}
 	else
 		rc = run_headless(&cli, &cfg);

@@ -147,9 +147,15 @@ enum step_rc gate_pass(struct worker *w, const char *step, const char *sql,
 	                           scn_step_index(w->lane->strategy, step)) != 0)
 		return STEP_STOP;
 	if (atomic_load(&r->paused)) {
+		/* Paused: wait, unless run_advance lets this lane take a step. */
 		sys_lock(&r->gate_mu);
-		while (atomic_load(&r->paused) && !atomic_load(&r->stopping))
+		while (atomic_load(&r->paused) && !atomic_load(&r->stopping) && !w->lane->tokens)
 			sys_wait(&r->gate_cv, &r->gate_mu);
+		if (atomic_load(&r->paused) && w->lane->tokens > 0) {
+			w->lane->tokens--;
+			sys_unlock(&r->gate_mu);
+			return atomic_load(&r->stopping) ? STEP_STOP : STEP_OK;
+		}
 		sys_unlock(&r->gate_mu);
 	}
 	pace = atomic_load(&r->pace_ms);

@@ -476,8 +476,22 @@ void run_set_pace(struct run *r, int ms)
 	gate_changed(r);
 }
 
+void run_advance(struct run *r)
+{
+	sys_lock(&r->gate_mu);
+	for (int i = 0; i < r->cfg.nstrategies; i++)
+		if (r->lanes[i].tokens < RUN_ADVANCE_AHEAD)
+			r->lanes[i].tokens++;
+	sys_unlock(&r->gate_mu);
+	gate_changed(r);
+}
+
 void run_set_paused(struct run *r, int paused)
 {
+	sys_lock(&r->gate_mu);
+	for (int i = 0; i < r->cfg.nstrategies; i++)
+		r->lanes[i].tokens = 0;         /* steps granted ahead lapse either way */
+	sys_unlock(&r->gate_mu);
 	atomic_store(&r->paused, paused);
 	gate_changed(r);
 }

@@ -114,6 +114,11 @@ int run_pace(struct run *r);
 /* Live controls for the dashboard. */
 void run_set_pace(struct run *r, int ms);
 void run_set_paused(struct run *r, int paused);
+/* A paused run: let each strategy take one more step (whichever of its threads
+ * gets there first, as the operating system decides), up to RUN_ADVANCE_AHEAD
+ * steps ahead.  The presenter's "next step" for a free run. */
+void run_advance(struct run *r);
+#define RUN_ADVANCE_AHEAD 4
 
 /* Step mode (cfg.step).  Every worker that reaches the gate emits EV_READY with
  * the step it will take and its SQL, then waits for its turn; a skipped step

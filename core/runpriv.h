@@ -67,6 +67,8 @@ struct lane {
 	db_area *area;
 	db_conn *check;         /* the harness's own connection: setup and check */
 	struct barrier round;
+	int tokens;             /* a paused run: steps this lane may take (run_advance);
+	                           guarded by run->gate_mu */
 	struct worker *workers;
 	struct run_result result;
 };

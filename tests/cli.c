@@ -98,6 +98,7 @@ int main(void)
 	refused("--step -t 10", "-t 10 is too many (allowed 1 to 9 with --step)");
 	refused("--step --no-ui", "cannot go with --no-ui");
 	refused("-d --no-ui", "option '-d' needs a value, not '--no-ui'");
+	refused("--present --json", "--present opens the dashboard, so it cannot go with --json");
 	refused("--db=-x", "needs a value, not '-x'");
 	refused("--step --json", "cannot go with --json");
 	refused("--step --think 2", "--think 2 has no place in step mode");

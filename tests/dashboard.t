@@ -330,6 +330,64 @@ for my $b (backends()) {
     ok(wait_for($s, qr/racelab-exit=0/, 'racelab to exit'), 'toggle: q exits 0');
 }
 
+# --- the presenter: a paused free run moved on by keys; a schedule step by step -----
+for my $b (backends()) {
+    my ($backend, $where) = @$b;
+    my $db = "-b $backend" . (defined $where ? " -d '$where'" : '');
+    my $s = "present-$backend";
+    start($s, 80, 24, "product $db --present -s naive,locked -t 2 -n 1", TMPDIR => private_tmp());
+    my $t = wait_for($s, qr/space\/n next step/, 'the presenter');
+    ok($t && $t =~ /─ naive / && $t =~ /─ locked /, "$backend present 80x24: two panels");
+    unlike($t // '', qr/T1 \S/, "$backend present: paused until a key moves it");
+    tmux('send-keys', '-t', $s, 'n');
+    ok(wait_for($s, qr/> T\d read number_sold = 0/, 'the first read'),
+       "$backend present: n takes one step in each panel, and the narration says it");
+    tmux('send-keys', '-t', $s, 'b');
+    ok(wait_for($s, sub { $_[0] !~ /naive/ }, 'a blank screen'), "$backend present: b blanks the screen");
+    tmux('send-keys', '-t', $s, 'b');
+    ok(wait_for($s, qr/─ naive /, 'the panels again'), "$backend present: b again brings it back");
+    tmux('send-keys', '-t', $s, 'm');
+    ok(wait_for($s, qr/m drops a marker when --record is on|marker dropped/, 'the marker message'),
+       "$backend present: m answers on the status line");
+    tmux('send-keys', '-t', $s, 'p');
+    $t = wait_for($s, qr/done: the figures are the database's/, 'the end of the run');
+    ok($t, "$backend present: p plays the run to its end");
+    like($t // '', qr/expected 2 · observed 2/, "$backend present: locked's count, from the database");
+    unlike($t // '', qr/ops\/s/, "$backend present: no per-second figures");
+    tmux('send-keys', '-t', $s, 'q');
+    like(wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit') // '', qr/racelab-exit=0/,
+         "$backend present: q exits 0");
+    restored($s, "$backend present");
+}
+{
+    my $s = 'present-schedule';
+    start($s, 100, 30, "product --present -s naive --schedule 't1.read t2.read t1.write t2.write'",
+          TMPDIR => private_tmp());
+    ok(wait_for($s, qr/space\/n next step/, 'the presenter'), 'present --schedule: up');
+    for my $n (1 .. 4) {
+        tmux('send-keys', '-t', $s, 'Space');
+        wait_for($s, qr/> T\d/, "step $n") if $n == 1;
+    }
+    ok(wait_for($s, qr/> T2 wrote 1 over T1's 1: T1's sale is lost/, 'the lost update told'),
+       "present --schedule: four spaces take the schedule's four steps, and the narration"
+       . " tells the lost update");
+    tmux('send-keys', '-t', $s, 'q');
+    like(wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit') // '', qr/racelab-exit=0/,
+         'present --schedule: q exits 0');
+
+    # A lesson's demo, presented: lesson 2 is the same schedule.
+    $s = 'present-lesson';
+    start($s, 100, 30, "lesson 2 --present", TMPDIR => private_tmp());
+    ok(wait_for($s, qr/Enter/i, 'the lesson text'), 'lesson 2 --present: the text first');
+    tmux('send-keys', '-t', $s, 'Enter');
+    ok(wait_for($s, qr/space\/n next step/, 'the presenter'), 'lesson 2 --present: the presenter');
+    tmux('send-keys', '-t', $s, 'n') for 1 .. 4;
+    ok(wait_for($s, qr/> T2 wrote 1 over T1's 1: T1's sale is lost/, 'the lost update told'),
+       "lesson 2 --present: the lesson's schedule, narrated");
+    tmux('send-keys', '-t', $s, 'q');
+    ok(wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit'), 'lesson 2 --present: q ends it');
+}
+
 # --- NO_COLOR, and a terminal that cannot position the cursor --------------------
 {
     start('nocolor', 132, 40, '-n 1000', TMPDIR => private_tmp(), NO_COLOR => 1);

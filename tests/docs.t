@@ -160,6 +160,8 @@ sub prepare {
             $w[$i + 1] = tempdir(DIR => $tmp) if $w[$i] eq '-d' || $w[$i] eq '--db';
         }
     }
+    # The dashboard's own commands run on a terminal: see on_terminal below.
+    return (\@w, undef, 'terminal') if $is->(qr/^--(?:present|step)$/) && !$e->{status};
     my $run = !$is->(qr/^(?:lessons?|-h|--help|-V|--version)$/);
     my $listed = $is->(qr/^--schedule$/) && !$is->(qr/^random$/);
     if ($run && !$listed && !$e->{outcome} && !$is->(qr/^(?:-n|--ops)$/)) {
@@ -167,6 +169,31 @@ sub prepare {
     }
     push @w, '--no-ui' unless $is->(qr/^--json$/);
     return (\@w);
+}
+
+# A dashboard-only command (--present, --step) on a real terminal: tmux, 100x30.
+# It must come up (its key line on screen), and q must end it with status 0.
+my $tmux_sock = "$tmp/tmux";
+END { system("tmux -S '$tmux_sock' kill-server 2>/dev/null") if $tmux_sock && -S $tmux_sock }
+sub on_terminal {
+    my ($args) = @_;
+    my $cmd = join ' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } $RACELAB, @$args;
+    my $name = 'docs' . int(rand(1e9));
+    my $pane = sub { scalar `tmux -S '$tmux_sock' capture-pane -p -t $name 2>/dev/null` };
+    system('tmux', '-S', $tmux_sock, '-f', '/dev/null', 'new-session', '-d', '-s', $name,
+           '-x', 100, '-y', 30, '-e', 'LANG=C.UTF-8', '-e', "TMPDIR=$tmp",
+           "$cmd; echo racelab-exit=\$?; sleep 600") == 0 or return (127, '', 'tmux');
+    my $wait = sub {
+        my ($re) = @_;
+        for (1 .. 600) { my $t = $pane->(); return $t if $t =~ $re; select(undef, undef, undef, 0.05) }
+        return undef;
+    };
+    my $up = $wait->(qr/space\/n next step|your move/);
+    system('tmux', '-S', $tmux_sock, 'send-keys', '-t', $name, 'q');
+    my $t = $wait->(qr/racelab-exit=\d+/) // '';
+    system('tmux', '-S', $tmux_sock, 'kill-session', '-t', $name);
+    my ($status) = $t =~ /racelab-exit=(\d+)/;
+    return ($up ? $status // 124 : 124, $t, $up ? '' : 'the dashboard did not come up');
 }
 
 # A command shown twice (in a lesson's "Run it" and in its exercise, say) runs once.
@@ -187,14 +214,14 @@ for my $c (@commands) {
     (my $where = $file) =~ s{^\Q$ROOT\E/}{};
     $where .= ":$line" if $line;
     my $e = expectations($comment);
-    my ($args, $why) = prepare($cmd, $e);
+    my ($args, $why, $terminal) = prepare($cmd, $e);
     $cmd =~ s/\s+$//;
     SKIP: {
         if (!$args) {
             fail("$where: $cmd: $why (CI=true)") if $CI;
             skip("$where: $why", 1);
         }
-        my ($status, $out, $err) = run_once($args);
+        my ($status, $out, $err) = $terminal ? on_terminal($args) : run_once($args);
         my @bad;
         push @bad, "exit $status, documented $e->{status}" if $status != $e->{status};
         push @bad, "no \"$_\" in the output" for grep { index($out, $_) < 0 } @{ $e->{has} };

@@ -656,6 +656,80 @@ static void test_step_others(void)
 	viz_model_done(&m);
 }
 
+/* The presenter's screen and its narration, from events alone: naive's lost
+ * update told in words, locked's wait, blanking, and 80x24. */
+static void test_present(void)
+{
+	struct run_config cfg = { .scenario = &demo_product, .strategies = { 0, 2 },
+	                          .nstrategies = 2, .threads = 2, .ops = 1, .seed = 1 };
+	struct viz_view pv = { .present = 1, .backend = "postgres", .row_locks = 1 };
+	struct viz_model m;
+	char text[256];
+
+	cfg.db = db_postgres();
+	viz_model_init(&m, &cfg);
+	viz_narrate(&m, 0, text, sizeof text);
+	is_str(text, "", "narration: nothing before the first step");
+	feed(&m, EV_STEP, 0, 1, 0, "read", SELECT, -1);
+	done(&m, 0, 1, 0, "read", 1, 0, 0);
+	viz_narrate(&m, 0, text, sizeof text);
+	is_str(text, "T1 read number_sold = 0", "narration: a read");
+	feed(&m, EV_STEP, 0, 2, 0, "read", SELECT, -1);
+	done(&m, 0, 2, 0, "read", 1, 0, 0);
+	viz_narrate(&m, 0, text, sizeof text);
+	is_str(text, "T2 read number_sold = 0; T1 read the same and has not written yet: both will"
+	       " write the same new value, and one sale will be lost",
+	       "narration: the second read says what is coming, from roles and effects");
+	feed(&m, EV_STEP, 0, 1, 0, "write", UPDATE, 1);
+	done(&m, 0, 1, 0, "write", 0, 0, 1);
+	commit(&m, 0, 1, 0, 1);
+	feed(&m, EV_STEP, 0, 2, 0, "write", UPDATE, 1);
+	done(&m, 0, 2, 0, "write", 0, 0, 1);
+	viz_narrate(&m, 0, text, sizeof text);
+	is_str(text, "T2 wrote 1 over T1's 1: T1's sale is lost", "narration: the lost update");
+
+	feed(&m, EV_STEP, 1, 1, 0, "begin", "BEGIN", -1);
+	done(&m, 1, 1, 0, "begin", 0, 0, 0);
+	feed(&m, EV_STEP, 1, 1, 0, "lock", SELECT " FOR UPDATE", -1);
+	done(&m, 1, 1, 0, "lock", 1, 0, 0);
+	viz_narrate(&m, 1, text, sizeof text);
+	is_str(text, "T1 read number_sold = 0 under the row's lock: the others wait at theirs"
+	       " until T1 commits", "narration: a row lock (PostgreSQL)");
+	feed(&m, EV_STEP, 1, 2, 0, "begin", "BEGIN", -1);
+	done(&m, 1, 2, 0, "begin", 0, 0, 0);
+	feed(&m, EV_STEP, 1, 2, 0, "lock", SELECT " FOR UPDATE", -1);
+	{
+		struct event e = { .kind = EV_WAIT, .strategy = 1, .thread = 2, .op = 0,
+		                   .step = "lock", .t_ns = clock_ns += 1000000 };
+		viz_model_event(&e, &m);
+	}
+	viz_narrate(&m, 1, text, sizeof text);
+	is_str(text, "T2 waits: T1 holds the lock until it commits", "narration: a wait, and whom for");
+
+	close_screen();
+	open_screen(24, 80);
+	viz_draw(stdscr, &m, &pv);
+	has("racelab product:", "present 80x24: the title");
+	has("─ naive ", "present 80x24: naive's panel");
+	has("─ locked ", "present 80x24: locked's panel");
+	has("> T2 wrote 1 over T1's 1: T1's", "present 80x24: the narration under naive's lanes");
+	has("> T2 waits: T1 holds the lock", "present 80x24: the narration under locked's lanes");
+	has("✗ 1 sale lost", "present 80x24: the loss, in words");
+	has("space/n next step", "present 80x24: the keys");
+	ok(find("ops/s") < 0, "present: no per-second figures");
+	pv.blank = 1;
+	viz_draw(stdscr, &m, &pv);
+	ok(find("naive") < 0 && find("T1") < 0, "present: b blanks the screen");
+	pv.blank = 0;
+	close_screen();
+	open_screen(30, 100);
+	viz_draw(stdscr, &m, &pv);
+	has("> T2 wrote 1 over T1's 1: T1's sale is lost", "present 100x30: the whole narration");
+	close_screen();
+	open_screen(40, 132);
+	viz_model_done(&m);
+}
+
 int main(void)
 {
 	if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "en_US.UTF-8")) {
@@ -670,6 +744,7 @@ int main(void)
 	test_step_locked(db_sqlite());
 	test_step_locked(db_postgres());
 	test_step_others();
+	test_present();
 	close_screen();
 	test_no_color();
 	return done_testing();

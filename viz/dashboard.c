@@ -377,7 +377,12 @@ static int key(struct dash *d, int ch)
 	case 'Q':
 		return 1;
 	case ' ':
-		if (d->cfg->step && d->view.step) {
+		if (d->view.present && d->cfg->step) {
+			step_key(d, 0);
+		} else if (d->view.present) {
+			d->view.message = NULL;
+			run_advance(d->run);
+		} else if (d->cfg->step && d->view.step) {
 			say(d, "in step mode the number keys move the threads; s lets the run play");
 		} else if (!d->waited) {
 			d->view.paused = !d->view.paused;
@@ -416,7 +421,30 @@ static int key(struct dash *d, int ch)
 		break;
 	case 'n':
 	case 'N':
-		step_key(d, 0);
+		if (d->view.present && !d->cfg->step) {
+			d->view.message = NULL;
+			run_advance(d->run);
+		} else {
+			step_key(d, 0);
+		}
+		break;
+	case 'b':
+	case 'B':
+		d->view.blank = d->view.present && !d->view.blank;
+		break;
+	case 'p':
+	case 'P':
+		if (d->view.present && !d->cfg->step && !d->waited) {
+			d->view.paused = !d->view.paused;
+			run_set_paused(d->run, d->view.paused);
+		}
+		break;
+	case 'm':
+	case 'M':
+		if (d->host->marker)
+			d->host->marker("marker");
+		say(d, d->host->marker ? "marker dropped in the recording"
+		    : "m drops a marker when --record is on");
 		break;
 	case 'u':
 	case 'U':
@@ -542,6 +570,11 @@ int viz_run(struct run_config *cfg, const struct viz_host *host)
 	int status;
 
 	d.view.caption = host->caption;
+	d.view.present = host->present;
+	d.view.hidden = host->hidden;
+	if (host->present && !cfg->step)
+		cfg->paused = 1;        /* the presenter moves it on, a step at a time */
+	viz_screen_set_present(host->present);
 	if (!host->ops_given)
 		cfg->ops = cfg->scenario->dashboard_ops;
 	if (!getenv("RACELAB_PACE_MS"))

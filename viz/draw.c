@@ -184,7 +184,7 @@ static int put_line(WINDOW *w, int y, int x, int maxw, const struct line *l)
 	return used;
 }
 
-#define WRAP_LEN 256
+#define WRAP_LEN VIZ_WRAP
 
 /* The longest prefix of S, in bytes, that fits W columns (at least one character). */
 static size_t fit_prefix(const char *s, size_t len, int w)
@@ -762,6 +762,13 @@ static void rule(WINDOW *w, int y, int x, int width, const char *label, enum viz
 
 /* Box lines are wide characters: Unicode in a UTF-8 locale, else the terminal's
  * line-drawing set. */
+static void box_at(WINDOW *w, int y, int x, int h, int width);
+
+void viz_box(WINDOW *w, int y, int x, int h, int width)
+{
+	box_at(w, y, x, h, width);
+}
+
 static void box_at(WINDOW *w, int y, int x, int h, int width)
 {
 	wattrset(w, A_NORMAL);
@@ -1307,11 +1314,20 @@ static void draw_caption(WINDOW *w, int y, int cols, const char *caption, int nl
 	}
 }
 
+int viz_wrap(const char *s, int w, char out[][VIZ_WRAP], int maxl)
+{
+	return wrap(s, w, out, maxl);
+}
+
 void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v)
 {
 	struct layout lo;
 	int rows, cols, x = 0, cap = caption_lines(v->caption, 4);
 
+	if (v->present) {
+		viz_draw_present(w, m, v);
+		return;
+	}
 	getmaxyx(w, rows, cols);
 	werase(w);
 	/* The caption gives up its rows, from the last, before the panels do. */

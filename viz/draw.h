@@ -38,6 +38,11 @@ struct viz_view {
 	int nsteps;             /* steps taken so far (-1: not known) */
 	const char *message;    /* why the last key did nothing, or NULL */
 	const char *caption;    /* lines under the panels, '\n'-separated, or NULL */
+
+	/* The presenter's screen (--present): */
+	int present;
+	int blank;              /* b: the screen is blanked */
+	const char *hidden;     /* strategies not shown ("atomic"), or NULL */
 };
 
 #define VIZ_MIN_PANEL_COLS 24   /* narrower than this, a lane cannot show a step */
@@ -69,5 +74,13 @@ void viz_draw_challenge(WINDOW *w, int y, int x, int width, const struct viz_mod
 int viz_put(WINDOW *w, int y, int x, int maxw, enum viz_style st, const char *s);
 /* The columns viz_put would use for S, unclipped. */
 int viz_width(const char *s);
+/* S in at most MAXL lines of at most W columns each (VIZ_WRAP bytes), broken at
+ * spaces; a cut text ends in "…".  Returns the number of lines. */
+#define VIZ_WRAP 256
+int viz_wrap(const char *s, int w, char out[][VIZ_WRAP], int maxl);
+/* A box with its corners at (Y, X), H rows by WIDTH columns. */
+void viz_box(WINDOW *w, int y, int x, int h, int width);
+/* The presenter's screen (view.present): one or two panels for a room. */
+void viz_draw_present(WINDOW *w, const struct viz_model *m, const struct viz_view *v);
 
 #endif

@@ -371,17 +371,24 @@ void viz_model_event(const struct event *e, void *model)
 			t->wait_from_ns = e->t_ns;
 			p->waits++;
 			p->waiting++;
+			p->last = *t;
+			p->last_thread = e->thread;
 		}
 		break;
 	case EV_DONE:
-		if ((t = running(lane)))
+		if ((t = running(lane))) {
 			step_done(m, p, lane, t, e);
+			p->last = *t;
+			p->last_thread = e->thread;
+		}
 		break;
 	case EV_FAIL:
 		if ((t = running(lane))) {
 			end_wait(p, t, e->t_ns);
 			t->state = TS_FAILED;
 			snprintf(t->text, sizeof t->text, "%.*s", (int)sizeof t->text - 1, e->text);
+			p->last = *t;
+			p->last_thread = e->thread;
 		}
 		p->fails++;
 		break;
@@ -391,6 +398,8 @@ void viz_model_event(const struct event *e, void *model)
 			o->tok[o->ntok - 1].nskips++;
 		else
 			push(lane, o, TOK_SKIP, e->step)->nskips = 1;
+		p->last = o->tok[o->ntok - 1];
+		p->last_thread = e->thread;
 		break;
 	case EV_THINK:
 	case EV_DEADLOCK:       /* scheduled runs: the trace says it (sched.c) */

@@ -136,6 +136,9 @@ struct viz_panel {
 	int exited;                     /* threads finished */
 	int64_t end_ns;                 /* run clock when the last thread finished */
 
+	struct viz_token last;          /* the step that happened last, as it ended or */
+	int last_thread;                /* began to wait, and its thread (0: none yet) */
+
 	struct viz_mark marks[VIZ_MARKS];       /* a ring of the latest anomalies */
 	int nmarks;
 	const struct run_result *result;        /* the database's figures, once finished */
@@ -171,6 +174,12 @@ void viz_model_finish(struct viz_model *m, const struct run_result *const *resul
  * anomalies so far. */
 void viz_panel_figures(const struct viz_model *m, const struct viz_panel *p,
                        int64_t *expected, int64_t *observed, int64_t *anomalies);
+
+/* In words, what the last step of PANEL did and why it matters, from the
+ * steps' roles and effects and the scenario's words: "T2 read number_sold = 4 —
+ * T1 read the same and has not written yet: one sale will be lost".  Empty
+ * before the first step. */
+void viz_narrate(const struct viz_model *m, int panel, char *buf, size_t n);
 
 /* KEY's row in PANEL, or NULL if the panel has not seen it. */
 const struct viz_key *viz_panel_key(const struct viz_panel *p, int64_t key);

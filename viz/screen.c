@@ -33,6 +33,8 @@ static const struct viz_glyphs ascii_glyphs = {
 
 static const struct viz_glyphs *glyphs = &ascii_glyphs;
 
+static int present;             /* the presenter's high-contrast theme */
+
 static void set_styles(void)
 {
 	/* Without colour: what each style looks like. */
@@ -56,19 +58,52 @@ static void set_styles(void)
 		[VS_BAD] = { COLOR_RED, -1 },
 		[VS_TITLE] = { COLOR_WHITE, COLOR_BLUE },
 	};
+	/* The presenter's: nothing dim (a projector washes it out), bright colours on
+	 * black, every meaningful style bold. */
+	static const attr_t plain_present[VS_COUNT] = {
+		[VS_NORMAL] = A_BOLD,
+		[VS_DIM] = A_NORMAL,
+		[VS_BOLD] = A_BOLD,
+		[VS_TITLE] = A_BOLD | A_REVERSE,
+		[VS_WAIT] = A_BOLD | A_REVERSE,
+		[VS_LOST] = A_BOLD | A_REVERSE,
+		[VS_OK] = A_BOLD,
+		[VS_BAD] = A_BOLD | A_UNDERLINE,
+		[VS_KEY] = A_BOLD | A_REVERSE,
+		[VS_NEWEST] = A_BOLD | A_UNDERLINE,
+	};
+	static const short pairs_present[VS_COUNT][2] = {
+		[VS_NORMAL] = { COLOR_WHITE, COLOR_BLACK },
+		[VS_DIM] = { COLOR_WHITE, COLOR_BLACK },
+		[VS_BOLD] = { COLOR_WHITE, COLOR_BLACK },
+		[VS_NEWEST] = { COLOR_CYAN, COLOR_BLACK },
+		[VS_WAIT] = { COLOR_BLACK, COLOR_YELLOW },
+		[VS_LOST] = { COLOR_WHITE, COLOR_RED },
+		[VS_OK] = { COLOR_GREEN, COLOR_BLACK },
+		[VS_BAD] = { COLOR_RED, COLOR_BLACK },
+		[VS_TITLE] = { COLOR_BLACK, COLOR_WHITE },
+		[VS_KEY] = { COLOR_BLACK, COLOR_WHITE },
+	};
 	const char *no_color = getenv("NO_COLOR");
 
 	colour = has_colors() && !(no_color && *no_color) && start_color() == OK;
 	if (colour && use_default_colors() != OK)
 		colour = 0;
 	for (int s = 0; s < VS_COUNT; s++) {
-		attrs[s] = plain[s];
-		if (colour && (pairs[s][0] || pairs[s][1])) {
-			init_pair((short)s, pairs[s][0], pairs[s][1]);
+		const short *pair = present ? pairs_present[s] : pairs[s];
+
+		attrs[s] = present ? plain_present[s] : plain[s];
+		if (colour && (pair[0] || pair[1])) {
+			init_pair((short)(s + 1), pair[0], pair[1]);
 			/* A background colour replaces reverse video. */
-			attrs[s] = (plain[s] & ~A_REVERSE) | COLOR_PAIR(s);
+			attrs[s] = (attrs[s] & ~A_REVERSE) | COLOR_PAIR(s + 1);
 		}
 	}
+}
+
+void viz_screen_set_present(int on)
+{
+	present = on;
 }
 
 void viz_screen_set_utf8(int utf8)

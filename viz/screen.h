@@ -48,6 +48,8 @@ void viz_screen_close(void);
 attr_t viz_attr(enum viz_style s);
 int viz_screen_colour(void);
 const struct viz_glyphs *viz_glyphs(void);
+/* The presenter's high-contrast theme (before viz_screen_open). */
+void viz_screen_set_present(int on);
 /* Choose glyphs: UTF-8 or ASCII (viz_screen_open chooses from the locale). */
 void viz_screen_set_utf8(int utf8);
 

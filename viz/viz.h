@@ -21,10 +21,14 @@ struct viz_host {
 	                                 * "what to look at"), '\n'-separated; or NULL */
 	int threads_given;              /* -t was given: step mode keeps it if it can */
 	int ops_given;                  /* -n was given: else the scenario's dashboard_ops */
+	int present;                    /* --present: the presenter's screen */
+	const char *hidden;             /* --present: the strategies it does not show */
+	void (*marker)(const char *label);      /* m: a marker in the recording, or NULL */
 };
 
 #define VIZ_PACE_MS 250         /* default mean delay before every step: a room can follow */
 #define VIZ_STEP_THREADS 9      /* step mode: the keys 1 to 9 name the threads */
+#define VIZ_PRESENT_PANELS 2    /* --present shows at most this many strategies */
 
 /* stdin and stdout are terminals, and TERM names one that can position the
  * cursor: the dashboard can run. */
