@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../core/sched.h"
+#include "orders.h"
 
 
 const char cli_usage[] =
@@ -48,7 +49,10 @@ const char cli_usage[] =
 "                        t1.write t2.write\", taken in order, then the remaining\n"
 "                        steps in thread order; one operation per thread (-n is\n"
 "                        ignored), threads up to the highest tN unless -t says;\n"
-"                        or 'random': the seed picks every step, -t and -n apply\n"
+"                        or 'random': the seed picks every step, -t and -n apply;\n"
+"                        or 'all': every order of the steps of 2 threads (-t up\n"
+"                        to 3), one operation each, each on a fresh database,\n"
+"                        for every strategy selected, and a summary\n"
 "      --step            step mode: you are the scheduler.  The dashboard pauses\n"
 "                        before every step; keys 1-9 move that thread one step,\n"
 "                        n the next step (of --schedule, else in thread order),\n"
@@ -271,6 +275,51 @@ static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
  * no think time (the schedule alone decides the interleaving); a listed schedule
  * has one operation per thread and, unless -t says otherwise, as many threads as
  * its tokens name.  A bad token is refused by name. */
+/* --schedule all: every order of every selected strategy, 2 threads unless -t
+ * says (at most ORDERS_THREADS), one operation each; printed, not drawn. */
+static int check_all_orders(struct cli *c, char *err, size_t n)
+{
+	if (c->step || c->present) {
+		snprintf(err, n, "--schedule all runs every order and prints them: it cannot"
+		             " go with %s", c->step ? "--step" : "--present");
+		return EX_USAGE;
+	}
+	if (c->think_ms > 0) {
+		snprintf(err, n, "--think %d has no place in --schedule all: the orders decide"
+		         " the interleaving (leave --think out)", c->think_ms);
+		return EX_USAGE;
+	}
+	if (!c->threads_given)
+		c->threads = 2;
+	if (c->threads > ORDERS_THREADS) {
+		snprintf(err, n, "--schedule all: -t %d is too many (allowed 1 to %d)", c->threads,
+		         ORDERS_THREADS);
+		return EX_USAGE;
+	}
+	for (int i = 0; i < c->nstrategies; i++) {
+		const struct scn_strategy *s = &c->scenario->strategies[c->strategies[i]];
+		const char *names[SCN_STEPS + 1];
+		int nsteps = 0;
+		long total;
+
+		scn_step_names(s, names);
+		while (names[nsteps])
+			nsteps++;
+		total = orders_count(c->threads, nsteps);
+		if (total > ORDERS_MAX) {
+			snprintf(err, n, "--schedule all: %s has %s%ld orders of %d threads' steps, more"
+			         " than %d; use fewer threads", s->name, total >= ORDERS_MAX * 10L
+			         ? "over " : "", total, c->threads, ORDERS_MAX);
+			return EX_USAGE;
+		}
+	}
+	c->all_orders = 1;
+	c->ops = 1;
+	if (c->output == OUT_AUTO)
+		c->output = OUT_TEXT;
+	return 0;
+}
+
 static int check_schedule(struct cli *c, char *err, size_t n)
 {
 	const struct scn_strategy *s;
@@ -472,6 +521,11 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		         " text trace of one interleaving, use --schedule)",
 		         c->output == OUT_JSON ? "--json" : "--no-ui");
 		return EX_USAGE;
+	}
+	if (c->action == ACT_RUN && c->schedule && !strcmp(c->schedule, "all")) {
+		if ((rc = check_all_orders(c, err, n)))
+			return rc;
+		c->schedule = NULL;     /* each order is a schedule of its own */
 	}
 	if (c->present && (rc = check_present(c, strategies != NULL, err, n)))
 		return rc;

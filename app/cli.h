@@ -50,6 +50,7 @@ struct cli {
 	int nlatencies;
 	int procs;                      /* --procs: workers are processes */
 	int present;                    /* --present: the presenter's dashboard */
+	int all_orders;                 /* --schedule all: every order, printed */
 	char hidden[200];               /* --present: the strategies not shown */
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
 	int step;                       /* --step: the dashboard in step mode */

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "lesson.h"
+#include "orders.h"
 #include "sweep.h"
 #include "../core/finish.h"
 #include "../core/run.h"
@@ -236,6 +237,8 @@ int main(int argc, char **argv)
 	start_signal_thread();
 	if (cli.nlatencies > 1)
 		return sweep_run(&cli, &cfg, set_current, was_interrupted);
+	if (cli.all_orders)
+		return orders_run(&cli, &cfg, set_current, was_interrupted);
 	if (use_dashboard(&cli)) {
 		char caption[1024];
 
