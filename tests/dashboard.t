@@ -24,7 +24,7 @@ plan skip_all => 'tmux is not installed' if system('tmux -V >/dev/null 2>&1') !=
 # A private server on a socket in a directory of our own, removed at the end.
 my $SOCK = private_tmp() . '/tmux';
 my $TIMEOUT = $ENV{RACELAB_TMUX_TIMEOUT} // 30;
-END { system("tmux -S '$SOCK' kill-server 2>/dev/null") if $SOCK && -S $SOCK; }
+END { local $?; system("tmux -S '$SOCK' kill-server 2>/dev/null") if $SOCK && -S $SOCK; }
 
 sub tmux { return system('tmux', '-S', $SOCK, '-f', '/dev/null', @_) == 0 }
 sub capture {

@@ -174,7 +174,7 @@ sub prepare {
 # A dashboard-only command (--present, --step) on a real terminal: tmux, 100x30.
 # It must come up (its key line on screen), and q must end it with status 0.
 my $tmux_sock = "$tmp/tmux";
-END { system("tmux -S '$tmux_sock' kill-server 2>/dev/null") if $tmux_sock && -S $tmux_sock }
+END { local $?; system("tmux -S '$tmux_sock' kill-server 2>/dev/null") if $tmux_sock && -S $tmux_sock }
 sub on_terminal {
     my ($args) = @_;
     my $cmd = join ' ', map { my $a = $_; $a =~ s/'/'\\''/g; "'$a'" } $RACELAB, @$args;
