@@ -28,7 +28,9 @@ const char cli_usage[] =
 "  coupon    a single-use coupon redeemed twice (check-then-act)\n"
 "\n"
 "Options:\n"
-"  -b, --backend NAME    sqlite (default) or postgres\n"
+"  -b, --backend NAME    sqlite (default) or postgres; sqlite,postgres runs the\n"
+"                        same run or schedule on both and sets them side by\n"
+"                        side (text only; -d then names the PostgreSQL server)\n"
 "  -d, --db WHERE        sqlite: a directory for the database files (default: a\n"
 "                        private temporary directory, removed at exit);\n"
 "                        postgres: a libpq connection string or URI (default:\n"
@@ -373,10 +375,15 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		}
 		switch (opt) {
 		case 'b':
-			if (!(c->db = db_find(optarg))) {
-				snprintf(err, n, "unknown backend '%s': choose sqlite or postgres",
-				         optarg);
+			if (!strcmp(optarg, "sqlite,postgres") || !strcmp(optarg, "postgres,sqlite")) {
+				c->db = db_sqlite();
+				c->both = 1;
+			} else if (!(c->db = db_find(optarg))) {
+				snprintf(err, n, "unknown backend '%.60s': choose sqlite, postgres or"
+				         " sqlite,postgres", optarg);
 				return EX_USAGE;
+			} else {
+				c->both = 0;
 			}
 			break;
 		case 'd':
@@ -529,6 +536,14 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 	}
 	if (c->present && (rc = check_present(c, strategies != NULL, err, n)))
 		return rc;
+	if (c->both && (c->step || c->present || c->all_orders || c->nlatencies > 1)) {
+		snprintf(err, n, "-b sqlite,postgres sets two runs side by side in text: it cannot"
+		         " go with %s", c->step ? "--step" : c->present ? "--present"
+		         : c->all_orders ? "--schedule all" : "a --latency sweep");
+		return EX_USAGE;
+	}
+	if (c->both && c->output == OUT_AUTO)
+		c->output = OUT_TEXT;
 	if (c->nlatencies > 1 && (c->step || c->schedule || c->output == OUT_AUTO)) {
 		if (c->step || c->schedule) {
 			snprintf(err, n, "a --latency sweep runs free: it cannot go with %s",

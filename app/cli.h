@@ -51,6 +51,7 @@ struct cli {
 	int procs;                      /* --procs: workers are processes */
 	int present;                    /* --present: the presenter's dashboard */
 	int all_orders;                 /* --schedule all: every order, printed */
+	int both;                       /* -b sqlite,postgres: the run on each, side by side */
 	char hidden[200];               /* --present: the strategies not shown */
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
 	int step;                       /* --step: the dashboard in step mode */

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "lesson.h"
+#include "both.h"
 #include "orders.h"
 #include "sweep.h"
 #include "../core/finish.h"
@@ -239,6 +240,8 @@ int main(int argc, char **argv)
 		return sweep_run(&cli, &cfg, set_current, was_interrupted);
 	if (cli.all_orders)
 		return orders_run(&cli, &cfg, set_current, was_interrupted);
+	if (cli.both)
+		return both_run(&cli, &cfg, set_current, was_interrupted);
 	if (use_dashboard(&cli)) {
 		char caption[1024];
 
