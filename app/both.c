@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../core/finish.h"
 #include "../core/report.h"
@@ -147,15 +146,7 @@ int both_run(const struct cli *cli, struct run_config *cfg, void (*watch)(struct
 			goto out;
 		}
 		watch(r);
-		run_start(r);
-		while (!run_finished(r)) {
-			struct timespec pause = { 0, 2000000 };
-
-			run_drain(r, c.schedule ? trace_event : NULL, &trace);
-			nanosleep(&pause, NULL);
-		}
-		run_drain(r, c.schedule ? trace_event : NULL, &trace);
-		st = run_wait(r);
+		st = run_to_end(r, c.schedule ? trace_event : NULL, &trace);
 		watch(NULL);
 		trace_done(&trace);
 		fin.out = open_memstream(&s->report, &s->size);

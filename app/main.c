@@ -140,17 +140,7 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 		return EX_SOFTWARE;
 	}
 	set_current(r);
-	run_start(r);            /* a failure to start is run_wait's RUN_INTERNAL */
-	while (!run_finished(r)) {
-		/* A pause between drains keeps this thread off the workers' cores; the
-		 * rings hold far more than the workers produce meanwhile. */
-		struct timespec pause = { 0, 2000000 };
-
-		run_drain(r, show, &trace);
-		nanosleep(&pause, NULL);
-	}
-	run_drain(r, show, &trace);
-	st = run_wait(r);
+	st = run_to_end(r, show, &trace);
 	set_current(NULL);
 
 	fin.interrupted = atomic_load(&interrupted);

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../core/finish.h"
 #include "../core/report.h"
@@ -145,15 +144,7 @@ static enum run_status run_order(struct run_config *cfg, struct order *o,
 		return RUN_INTERNAL;
 	}
 	watch(r);
-	run_start(r);
-	while (!run_finished(r)) {
-		struct timespec pause = { 0, 200000 };
-
-		run_drain(r, trace_event, &trace);
-		nanosleep(&pause, NULL);
-	}
-	run_drain(r, trace_event, &trace);
-	st = run_wait(r);
+	st = run_to_end(r, trace_event, &trace);
 	watch(NULL);
 	rep.results[0] = run_result(r, 0);
 	if (report_result(&rep, o->result, sizeof o->result) != 0)

@@ -13,7 +13,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "../core/finish.h"
 #include "../core/report.h"
@@ -36,15 +35,7 @@ static enum run_status one(struct run_config *cfg, struct point *p,
 	if (!r)
 		return st;
 	watch(r);
-	run_start(r);
-	while (!run_finished(r)) {
-		struct timespec pause = { 0, 2000000 };
-
-		run_drain(r, NULL, NULL);
-		nanosleep(&pause, NULL);
-	}
-	run_drain(r, NULL, NULL);
-	st = run_wait(r);
+	st = run_to_end(r, NULL, NULL);
 	watch(NULL);
 	for (int i = 0; i < cfg->nstrategies; i++)
 		p->res[i] = *run_result(r, i);

@@ -10,8 +10,7 @@ REPEAT=${BENCH_REPEAT:-5}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
-json_ops() { perl -MJSON::PP -0777 -ne 'print decode_json($_)->{strategies}[0]{ops_per_s}, "\n"'; }
+. bench/lib.sh
 
 # procs BACKEND WHERE OPS
 procs() {

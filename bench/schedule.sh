@@ -15,7 +15,7 @@ SEED=${BENCH_SEED:-1}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-median() { sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+. bench/lib.sh
 
 # run STRATEGY THREADS OPS: 10,000 steps when THREADS x OPS x steps-per-op = 10,000.
 run() {

@@ -590,6 +590,19 @@ enum run_status run_wait(struct run *r)
 	return r->error[0] ? RUN_INTERNAL : RUN_OK;
 }
 
+enum run_status run_to_end(struct run *r, ev_fn fn, void *arg)
+{
+	struct timespec pause = { 0, 2000000 };
+
+	run_start(r);            /* a failure to start is run_wait's RUN_INTERNAL */
+	while (!run_finished(r)) {
+		run_drain(r, fn, arg);
+		nanosleep(&pause, NULL);
+	}
+	run_drain(r, fn, arg);
+	return run_wait(r);
+}
+
 const char *run_error(struct run *r)
 {
 	return r->error[0] ? r->error : NULL;

@@ -97,6 +97,12 @@ int run_stopping(struct run *r);
 /* Deliver the events produced so far, in order (consumer thread only). */
 size_t run_drain(struct run *r, ev_fn fn, void *arg);
 
+/* Start R, deliver every event to FN (may be NULL) until every worker has
+ * exited, then run_wait: the whole of a run that nobody watches live but the
+ * caller's FN.  Between drains the calling thread sleeps a moment, so it stays off
+ * the workers' cores (the rings hold far more than they produce meanwhile). */
+enum run_status run_to_end(struct run *r, ev_fn fn, void *arg);
+
 /* Join the workers and check each strategy's invariant.  RUN_UNAVAILABLE if the
  * database was lost during the run (run_error says why); results stay valid for
  * everything that was committed. */
