@@ -3,12 +3,13 @@
 SQLite (a WAL file in a fresh temp dir, as racelab's) or the PostgreSQL named by
 RACELAB_TEST_PG (in a private schema), and print the figures as one JSON object.
 
-    run.py -b sqlite|postgres SCENARIO STRATEGY [-t THREADS] [-n OPS] [-r REPEATS] [--sql]
+    run.py [-b sqlite|postgres] SCENARIO STRATEGY [-t THREADS] [-n OPS] [-r REPEATS] [--sql]
 
 SCENARIO is product, coupon or tickets; STRATEGY a key of djref/workloads.py's
 tables.  Each repeat starts from fresh tables.  Coupon runs in rounds like racelab's:
 every round a fresh coupon, all threads released at a barrier to redeem it.
---sql runs one request on one thread instead and prints the statements Django sent:
+--sql then runs one request on one thread, on fresh tables, and lists the statements
+Django sent (-r 0: only that):
 the SQL through connection.execute_wrapper(), and the transaction control Django
 does through the driver (psycopg2 sends BEGIN itself before the first statement
 after autocommit is switched off; commit()/rollback() send COMMIT/ROLLBACK).
@@ -30,6 +31,7 @@ import uuid
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = ('product', 'coupon', 'tickets')
 DISCOUNT = 25
+LEVELS = {1: 'READ COMMITTED', 2: 'REPEATABLE READ', 3: 'SERIALIZABLE', 4: 'READ UNCOMMITTED'}
 
 
 def parse_args():
@@ -45,8 +47,8 @@ def parse_args():
         a = ap.parse_args()
     except SystemExit as e:
         sys.exit(64 if e.code else 0)
-    if not 1 <= a.threads <= 64 or a.ops < 1 or a.repeat < 1:
-        print('run.py: -t must be 1-64, -n and -r at least 1', file=sys.stderr)
+    if not 1 <= a.threads <= 64 or a.ops < 1 or a.repeat < 0:
+        print('run.py: -t must be 1-64, -n at least 1, -r at least 0', file=sys.stderr)
         sys.exit(64)
     return a
 
@@ -183,7 +185,12 @@ def capture_sql(args, op):
     def wrapper(execute, sql, params, many, context):
         if state['begin_pending']:
             state['begin_pending'] = False
-            note('BEGIN', 'psycopg2, before the first statement of the transaction')
+            # psycopg2's own text (checked against the server's log_statement=all):
+            # BEGIN, or BEGIN ISOLATION LEVEL … once set_session() chose a level.
+            level = connection.connection.isolation_level
+            note('BEGIN' + ('' if level is None else ' ISOLATION LEVEL '
+                            + LEVELS.get(level, str(level))),
+                 'psycopg2, before the first statement of the transaction')
         shown = sql
         if params:
             try:
@@ -307,20 +314,19 @@ def main():
             import sqlite3
             report['sqlite'] = sqlite3.sqlite_version
         try:
+            report['runs'] = []
+            for _ in range(args.repeat):
+                tables = create_tables(args.backend, args.scenario, args.strategy,
+                                       args.threads, args.ops)
+                connection.close()          # the main thread's; workers open their own
+                run = run_once(args, op)
+                run.update(check(args.scenario, tables, run['committed']))
+                connection.close()
+                report['runs'].append(run)
             if args.sql:
-                tables = create_tables(args.backend, args.scenario, args.strategy, 1, 1)
+                create_tables(args.backend, args.scenario, args.strategy, 1, 1)
                 connection.close()
                 report.update(capture_sql(args, op))
-            else:
-                report['runs'] = []
-                for _ in range(args.repeat):
-                    tables = create_tables(args.backend, args.scenario, args.strategy,
-                                           args.threads, args.ops)
-                    connection.close()      # the main thread's; workers open their own
-                    run = run_once(args, op)
-                    run.update(check(args.scenario, tables, run['committed']))
-                    connection.close()
-                    report['runs'].append(run)
         finally:
             connection.close()
     json.dump(report, sys.stdout, sort_keys=True)
