@@ -55,9 +55,11 @@ if (!$PY) {
 # Everything not listed must agree.
 my $SQLITE_BEGIN = "racelab's locked takes SQLite's write lock up front with BEGIN IMMEDIATE;"
     . " Django's atomic() sends a plain deferred BEGIN and select_for_update() adds nothing"
-    . " on SQLite, so a request that read before another committed cannot write: it fails"
-    . " with OperationalError 'database is locked' (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT)."
-    . " racelab's 'deferred' strategy models what Django does.";
+    . " on SQLite, so the transaction reads first and asks for the write lock later. In WAL"
+    . " mode that request fails at once, whatever the busy timeout, with OperationalError"
+    . " 'database is locked': SQLITE_BUSY while another connection holds the write lock,"
+    . " SQLITE_BUSY_SNAPSHOT when another wrote since this one read. racelab's 'deferred'"
+    . " strategy models what Django does.";
 my @PAIRS = (
     { scenario => 'product', django => 'naive', racelab => 'naive' },
     { scenario => 'product', django => 'f', racelab => 'atomic',
@@ -274,7 +276,8 @@ for my $b (@BACKENDS) {
                "$dkey: Django's code ran $REPEATS x $THREADS threads x $OPS{$scenario}"
                . ($scenario eq 'coupon' ? ' rounds' : ' requests')
                . ', and one request on its own') or next;
-            diag("$dkey, Django $d->{django}: " . figures(@{ $d->{runs} })
+            diag("$dkey, Django $d->{django}"
+                . ($d->{sqlite} ? ", SQLite $d->{sqlite}" : '') . ': ' . figures(@{ $d->{runs} })
                 . reasons(@{ $d->{runs} }) . '; retries '
                 . join('+', map { $_->{retries} } @{ $d->{runs} }) . ': '
                 . outcome_class(@{ $d->{runs} }));

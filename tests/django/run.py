@@ -104,7 +104,7 @@ def create_tables(backend, scenario, strategy, threads, ops):
     return tables
 
 
-def check(scenario, tables, committed):
+def check(scenario, tables, committed, rounds):
     """expected/observed/anomalies as racelab's report defines them."""
     from django.db.models import Count
     if scenario == 'product':
@@ -116,7 +116,7 @@ def check(scenario, tables, committed):
         observed = red.count()
         distinct = red.values('coupon').distinct().count()
         twice = red.values('coupon').annotate(n=Count('id')).filter(n__gt=1).count()
-        return {'expected': distinct, 'observed': observed, 'anomalies': observed - distinct,
+        return {'expected': rounds, 'observed': observed, 'anomalies': observed - distinct,
                 'double_redeemed': twice, 'discount_lost': (observed - distinct) * DISCOUNT}
     booked = tables[0].objects.exclude(booked_by=None).count()
     return {'expected': committed, 'observed': booked, 'anomalies': committed - booked}
@@ -126,6 +126,7 @@ def check(scenario, tables, committed):
 
 def run_once(args, op):
     from django.db import DatabaseError, connection
+    from djref.workloads import error_reason
     reqs = [Request(i) for i in range(args.threads)]
     barrier = threading.Barrier(args.threads)
     crashed = []
@@ -140,7 +141,6 @@ def run_once(args, op):
                             else op(req)):
                         req.committed += 1
                 except DatabaseError as e:
-                    from djref.workloads import error_reason
                     req.failures[error_reason(e)] += 1
         except BaseException as e:          # not a database error: a bug here
             crashed.append('%s: %s' % (type(e).__name__, e))
@@ -212,7 +212,10 @@ def capture_sql(args, op):
         if state['begin_pending']:
             return False                    # nothing was sent: psycopg2 sends nothing either
         raw = connection.connection
-        return raw.in_transaction if not pg else raw.status != 1   # STATUS_READY
+        if pg:
+            from psycopg2.extensions import STATUS_READY
+            return raw.status != STATUS_READY
+        return raw.in_transaction
 
     def hooked_commit():
         if in_transaction():
@@ -320,7 +323,7 @@ def main():
                                        args.threads, args.ops)
                 connection.close()          # the main thread's; workers open their own
                 run = run_once(args, op)
-                run.update(check(args.scenario, tables, run['committed']))
+                run.update(check(args.scenario, tables, run['committed'], args.ops))
                 connection.close()
                 report['runs'].append(run)
             if args.sql:
