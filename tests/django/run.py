@@ -293,6 +293,7 @@ class Place:
 
 def main():
     args = parse_args()
+    sys.dont_write_bytecode = True      # no __pycache__ left in the source tree
     sys.path.insert(0, HERE)
     os.environ['DJANGO_SETTINGS_MODULE'] = 'djref.settings'
     if args.backend == 'postgres' and args.scenario == 'product' \
