@@ -235,9 +235,12 @@ sub racelab_outcome_runs {
 
 sub figures {
     my (@runs) = @_;
-    my $failed = sub { my $r = shift; $r->{failed} // $r->{errors} // 0 };
-    return sprintf 'lost %s, failed %s', join('+', map { $_->{anomalies} } @runs),
-        join('+', map { $failed->($_) + ($_->{refused} // 0) } @runs);
+    my $join = sub { my $f = shift; join '+', map { $f->($_) } @runs };
+    my $s = sprintf 'lost %s, failed %s', $join->(sub { $_[0]{anomalies} }),
+        $join->(sub { $_[0]{failed} // $_[0]{errors} // 0 });
+    $s .= ', refused ' . $join->(sub { $_[0]{refused} // 0 })
+        if grep { $_->{refused} } @runs;
+    return $s;
 }
 
 sub reasons {
@@ -343,7 +346,10 @@ for my $b (@BACKENDS) {
 }
 
 diag('');
-diag(sprintf '%-8s %-8s %-32s %-34s %s', 'backend', 'scenario', 'Django / racelab strategy',
+diag('lost = anomalies (product: sales lost; coupon: redemptions beyond one per coupon;'
+     . ' tickets: seats booked twice); failed = requests that ended in a database error;'
+     . ' refused = errors the application turned into an answer ("already used")');
+diag(sprintf '%-8s %-8s %-32s %-44s %s', 'backend', 'scenario', 'Django / racelab strategy',
      "Django $REPEATS runs", "racelab $REPEATS runs");
-diag(sprintf '%-8s %-8s %-32s %-34s %s', @$_) for @table;
+diag(sprintf '%-8s %-8s %-32s %-44s %s', @$_) for @table;
 done_testing();
