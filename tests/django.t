@@ -10,12 +10,12 @@
 # and asserted exactly as they are, so they are shown, never hidden, and a change on
 # either side is noticed.  A strategy racelab does not have yet (it exits 64:
 # unknown strategy) gets Django's figures as diagnostics and a named skip.
+# To add a strategy: a function in tests/django/djref/workloads.py and a row in @PAIRS.
 #
 # Env: RACELAB_DJANGO_OPS (requests per thread, coupon: rounds; default below),
 # RACELAB_DJANGO_REPEATS (default 2), RACELAB_DJANGO_JOBS (Django runs at once,
-# default 2), RACELAB_SKIP_DJANGO (set by the sanitizer
-# targets: the Django side is pure Python and gains nothing from a sanitized
-# racelab beyond what races.t already runs).
+# default 2), RACELAB_SKIP_DJANGO (set by the sanitizer targets: the Django side is
+# pure Python and gains nothing from a sanitized racelab beyond what races.t runs).
 use strict;
 use warnings;
 use FindBin;
@@ -100,7 +100,9 @@ sub error_class {
     return 'lock_not_available' if /^55P03$|lock not available/i;
     return 'serialization' if /^40001$/;
     return 'deadlock' if /^40P01$/;
-    return 'unique' if /^23505$|CONSTRAINT_UNIQUE|^(2067|1555)$|unique/i;
+    # SQLite's primary code (SQLITE_CONSTRAINT, 19) counts too: the only constraint a
+    # request can break in these tables is the unique one.
+    return 'unique' if /^23505$|CONSTRAINT_UNIQUE|^SQLITE_CONSTRAINT$|^(19|2067|1555)$|unique/i;
     return 'no_row' if /no free seat|no row/i;
     return $_;
 }
@@ -157,6 +159,18 @@ sub racelab_statements {
     }
     return ([map { sql_kind($_) } @sql], \@sql);
 }
+
+# The classifiers read both sides' words: Django's reasons and racelab's, whichever
+# form racelab reports (SQLSTATE, SQLite code name or number, message).
+is_deeply([map { error_class($_) } qw(SQLITE_BUSY SQLITE_BUSY_SNAPSHOT 5 517 55P03 40001
+                                       40P01 23505 SQLITE_CONSTRAINT_UNIQUE 2067)],
+          [qw(busy busy busy busy lock_not_available serialization deadlock unique unique
+              unique)], 'error reasons fall into their classes, in every form');
+is_deeply([map { sql_kind($_) } 'BEGIN', 'BEGIN IMMEDIATE', 'begin isolation level serializable',
+           'SELECT a FROM t WHERE id = 1 FOR UPDATE SKIP LOCKED',
+           'SELECT "t"."a" FROM "t" LIMIT 21 FOR UPDATE NOWAIT', 'INSERT INTO t VALUES (1)'],
+          [qw(BEGIN BEGIN-IMMEDIATE BEGIN-SERIALIZABLE SELECT-FOR-UPDATE-SKIP-LOCKED
+              SELECT-FOR-UPDATE-NOWAIT INSERT)], 'statements fall into their kinds');
 
 # ------------------------------------------------------------------ running both
 
