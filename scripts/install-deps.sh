@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what racelab needs to build and test: a C compiler with
 # its sanitizer runtimes (gcc and clang), pkg-config, SQLite, libpq and ncursesw
-# headers, a PostgreSQL server for the tests, tmux, mandoc/man-db and perl.
+# headers, a PostgreSQL server for the tests, tmux, mandoc/man-db and perl; Django
+# and psycopg2 for tests/django.t, which runs the article's Django code as the reference.
 # Used by the Makefile (when `pkg-config --exists ncursesw sqlite3 libpq` fails)
 # and by .ci/run.
 #
@@ -27,15 +28,19 @@ say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
 # Packages needed on Debian/Ubuntu whatever the release.
 APT_PKGS=(build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev
-          postgresql postgresql-contrib tmux mandoc man-db perl clang locales)
+          postgresql postgresql-contrib tmux mandoc man-db perl clang locales
+          python3-django python3-psycopg2)
 
 print_other_systems() {
   cat >&2 <<'EOF'
 racelab needs these packages:
   apt:  build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev postgresql postgresql-contrib tmux mandoc man-db perl clang libclang-rt-N-dev locales libasan8 libtsan2 libubsan1
+        python3-django python3-psycopg2
         (N = your clang major version; libasan/libtsan sonames follow your gcc version)
   dnf:  gcc make pkgconf-pkg-config sqlite-devel libpq-devel ncurses-devel postgresql-server postgresql-contrib tmux mandoc man-db perl clang compiler-rt libasan libtsan libubsan
-  brew: pkgconf sqlite libpq ncurses postgresql@17 tmux mandoc llvm
+        python3-django python3-psycopg2
+  brew: pkgconf sqlite libpq ncurses postgresql@17 tmux mandoc llvm python
+        (then: python3 -m pip install 'django<4' psycopg2)
         (then: export PKG_CONFIG_PATH="$(brew --prefix)/opt/libpq/lib/pkgconfig:$(brew --prefix)/opt/sqlite/lib/pkgconfig:$(brew --prefix)/opt/ncurses/lib/pkgconfig")
 EOF
 }
@@ -48,6 +53,7 @@ if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>
   done
   command -v initdb >/dev/null 2>&1 || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null \
     || compgen -G '/usr/pgsql-*/bin/initdb' >/dev/null || missing+=("command:initdb (PostgreSQL server)")
+  python3 -c 'import django, psycopg2' >/dev/null 2>&1 || missing+=("python3 modules django, psycopg2")
   if command -v pkg-config >/dev/null 2>&1; then
     for m in ncursesw sqlite3 libpq; do
       pkg-config --exists "$m" || missing+=("pkg-config:$m")
