@@ -169,7 +169,7 @@ const struct scenario demo_product = {
 		{ .name = "naive", .safe = 0,
 		  .summary = "SELECT number_sold; app adds 1; UPDATE SET number_sold = <value>",
 		  .django = "p.number_sold += 1; p.save()",
-		  .steps = { { "read", ROLE_READ },
+		  .steps = { { .name = "read", .role = ROLE_READ },
 		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 } },
 		  .op = naive },
 		{ .name = "atomic", .safe = 1,
@@ -178,7 +178,7 @@ const struct scenario demo_product = {
 		  .why_safe = "No order of steps loses a sale: the database reads and writes"
 		              " number_sold in one statement, under the row's lock; there is no"
 		              " step between the read and the write to put another thread in.",
-		  .steps = { { "update", ROLE_UPDATE, EFF_ADDS } },
+		  .steps = { { .name = "update", .role = ROLE_UPDATE, .effects = EFF_ADDS } },
 		  .op = atomic },
 		{ .name = "locked", .safe = 1,
 		  .summary = "BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT",
@@ -190,9 +190,9 @@ const struct scenario demo_product = {
 		  .db_lock_note = "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database",
 		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
 		                    " database's write lock instead",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS }, { "lock", ROLE_LOCK },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN, .effects = EFF_LOCKS }, { .name = "lock", .role = ROLE_LOCK },
 		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 },
-		             { "commit", ROLE_COMMIT } },
+		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = locked },
 	},
 	.setup = setup,

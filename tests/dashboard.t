@@ -69,7 +69,9 @@ sub panels_and_lanes {
 sub restored {
     my ($name, $label) = @_;
     is(pane_var($name, 'alternate_on'), '0', "$label: the alternate screen is closed");
-    like(capture($name), qr/^tty: icanon echo$/m, "$label: the tty is back in canonical mode with echo");
+    # The shell prints the tty line just after racelab-exit=: wait for it.
+    like(wait_for($name, qr/^tty: /m, 'the tty line') // '', qr/^tty: icanon echo$/m,
+         "$label: the tty is back in canonical mode with echo");
 }
 
 # --- 132x40: everything appears, verdicts at the end, q exits 0 (each backend) ----

@@ -107,7 +107,7 @@ static const struct scenario likes = {
 	},
 	.default_ops = 100,
 	.dashboard_ops = 4,
-	.extras = { { "posts", "posts" } },
+	.extras = { { .json = "posts", .column = "posts" } },
 	.strategies = {
 		{ .name = "naive", .summary = "read the likes, write them plus one",
 		  .django = "post.likes += 1; post.save()",
