@@ -10,6 +10,7 @@
 #    `asciinema play` runs it to the end.
 #  - svg-term-cli (npm) renders each recording to SVG.
 #  - Every line is JSON; the markers name every step, the anomaly, the verdict.
+#  - m on the dashboard drops a marker of the speaker's own.
 #  - --no-ui --record records the text report, with the same markers.
 #  - --svg for every scenario and strategy: rsvg-convert renders it without a
 #    word on stderr; the anomaly is drawn as an arrow, and only where there is one.
@@ -146,6 +147,23 @@ SKIP: {
                "$name: svg-term-cli renders the recording") or diag(slurp("$tmp/svgterm.err"));
         }
     }
+}
+
+# --- m: the speaker's own marker, on a free run recorded by the wall clock -------
+SKIP: {
+    skip 'tmux is needed', 3 unless have('tmux');
+    my $cast = "$tmp/marks.cast";
+    start('marks', "env TMPDIR='$tmp' $RACELAB -n 3 --record '$cast'");
+    ok(wait_for('marks', qr/naive.*atomic.*locked/s, 'the panels'), 'm: the dashboard is up');
+    tmux('send-keys', '-t', 'marks', 'm');
+    tmux('send-keys', '-t', 'marks', 'm');
+    wait_for('marks', qr/finished in/, 'the end of the run');
+    tmux('send-keys', '-t', 'marks', 'q');
+    like(wait_for('marks', qr/exit=\d+/, 'racelab to exit') // '', qr/exit=0/, 'm: q exits 0');
+    my (undef, @ev) = events($cast);
+    my @marks = map { $_->[2] } grep { $_->[1] eq 'm' } @ev;
+    ok((grep { $_ eq 'marker 1' } @marks) && (grep { $_ eq 'marker 2' } @marks),
+       'm drops numbered markers in the recording') or diag("markers: @marks");
 }
 
 # --- --no-ui: the text report is recorded, with the same markers --------------------

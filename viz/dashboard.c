@@ -77,6 +77,7 @@ struct dash {
 	int virtual;                    /* the recording's clock is the steps taken */
 	int recording;                  /* rec is set up (--record or --svg) */
 	int drawing;                    /* the screen is open: frame() may draw */
+	int markers;                    /* m: markers dropped so far */
 	struct viz_rec rec;
 };
 
@@ -426,6 +427,21 @@ static int toggle_step(struct dash *d)
 	return restart(d);
 }
 
+/* m: a marker of the speaker's own in the recording, numbered, at this moment
+ * (a chapter to jump to when the recording is played). */
+static void drop_marker(struct dash *d)
+{
+	char label[32];
+
+	if (!d->cast) {
+		say(d, "m marks a recording: start racelab with --record FILE.cast");
+		return;
+	}
+	snprintf(label, sizeof label, "marker %d", ++d->markers);
+	viz_rec_marker(&d->rec, label);
+	say(d, "%s is in the recording", label);
+}
+
 /* Handle key CH.  Returns 1 to leave the dashboard. */
 static int key(struct dash *d, int ch)
 {
@@ -502,6 +518,10 @@ static int key(struct dash *d, int ch)
 			d->host->marker("marker");
 		say(d, d->host->marker ? "marker dropped in the recording"
 		    : "m drops a marker when --record is on");
+		break;
+	case 'm':
+	case 'M':
+		drop_marker(d);
 		break;
 	case 'u':
 	case 'U':
