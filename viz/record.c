@@ -128,6 +128,8 @@ static void keep(struct viz_rec *r, const struct event *e)
 	struct viz_rec_step *s;
 
 	if (e->kind == EV_STEP || e->kind == EV_SKIP) {
+		if (r->nsteps == VIZ_REC_MAX_STEPS)
+			return;                 /* a long free run: the picture needs its start */
 		if (r->nsteps == r->cap) {
 			int cap = r->cap ? 2 * r->cap : 64;
 			struct viz_rec_step *v = realloc(r->steps, (size_t)cap * sizeof *v);

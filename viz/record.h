@@ -15,6 +15,8 @@
 #include "../core/run.h"
 #include "model.h"
 
+#define VIZ_REC_MAX_STEPS 100000 /* steps kept for --svg (about 10 MB) */
+
 /* One step as the picture shows it. */
 struct viz_rec_step {
 	int panel;

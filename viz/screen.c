@@ -178,6 +178,8 @@ static void rec_close(void)
 		close(rec.pipe_in);
 	if (rec.have_saved)
 		tcsetattr(rec.in, TCSANOW, &rec.saved);
+	if (rec.cast)
+		signal(SIGTSTP, SIG_DFL);
 	rec.pipe_out = NULL;
 	rec.pipe_in = -1;
 	rec.have_saved = 0;
@@ -196,7 +198,8 @@ static FILE *rec_open(FILE *out, FILE *in, struct cast *cast)
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return NULL;
 	/* Room for the largest frame: curses must never block on a full pipe,
-	 * because this same thread empties it. */
+	 * because this same thread empties it (a full redraw of a 200x60 screen
+	 * is some 100 kB; Linux allows 1 MB by default, fs.pipe-max-size). */
 	fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
 	fcntl(fds[0], F_SETFL, O_NONBLOCK);
 	rec.pipe_in = fds[0];
@@ -214,6 +217,10 @@ static FILE *rec_open(FILE *out, FILE *in, struct cast *cast)
 		t.c_cc[VTIME] = 0;
 		tcsetattr(rec.in, TCSANOW, &t);
 	}
+	/* Ctrl-Z would have curses end and restart its screen through the pipe,
+	 * with nobody to pass it on or to restore the terminal's modes: a take is
+	 * not suspended. */
+	signal(SIGTSTP, SIG_IGN);
 	rec.cast = cast;
 	return rec.pipe_out;
 }
