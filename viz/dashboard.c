@@ -433,13 +433,17 @@ static void drop_marker(struct dash *d)
 {
 	char label[32];
 
-	if (!d->cast) {
-		say(d, "m marks a recording: start racelab with --record FILE.cast");
+	snprintf(label, sizeof label, "marker %d", d->markers + 1);
+	if (d->cast) {
+		viz_rec_marker(&d->rec, label);
+	} else if (d->host->marker) {   /* a recording kept by the program around us */
+		d->host->marker(label);
+	} else {
+		say(d, "m drops a marker when --record is on");
 		return;
 	}
-	snprintf(label, sizeof label, "marker %d", ++d->markers);
-	viz_rec_marker(&d->rec, label);
-	say(d, "%s is in the recording", label);
+	d->markers++;
+	say(d, "%s dropped in the recording", label);
 }
 
 /* Handle key CH.  Returns 1 to leave the dashboard. */
@@ -511,13 +515,6 @@ static int key(struct dash *d, int ch)
 			d->view.paused = !d->view.paused;
 			run_set_paused(d->run, d->view.paused);
 		}
-		break;
-	case 'm':
-	case 'M':
-		if (d->host->marker)
-			d->host->marker("marker");
-		say(d, d->host->marker ? "marker dropped in the recording"
-		    : "m drops a marker when --record is on");
 		break;
 	case 'm':
 	case 'M':
