@@ -71,6 +71,15 @@ const char cli_usage[] =
 "      --no-ui           plain text report (the default when not on a terminal)\n"
 "      --json            the JSON report on stdout\n"
 "      --trace           print every step as it happens\n"
+"      --record FILE     record the session as an asciicast v2 file (asciinema),\n"
+"                        with a marker at every scheduled step, every anomaly\n"
+"                        and every verdict; with --schedule on a terminal, the\n"
+"                        schedule plays on the dashboard (--no-ui: the text)\n"
+"      --record-clock C  wall (default): real time, long pauses cut to 2 s;\n"
+"                        virtual: one pace per step, so the same --seed and\n"
+"                        --schedule give the same file, byte for byte\n"
+"      --svg FILE        write a swimlane picture of the run, for slides\n"
+"      --svg-theme T     light (default) or dark\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
@@ -82,7 +91,8 @@ const char cli_usage[] =
 "Each strategy runs in a schema of its own, dropped at the end.\n";
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
-       OPT_LATENCY, OPT_PROCS, OPT_PRESENT };
+       OPT_LATENCY, OPT_PROCS, OPT_PRESENT, OPT_RECORD, OPT_RECORD_CLOCK, OPT_SVG,
+       OPT_SVG_THEME };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -100,6 +110,10 @@ static const struct option options[] = {
 	{ "latency", required_argument, NULL, OPT_LATENCY },
 	{ "procs", no_argument, NULL, OPT_PROCS },
 	{ "present", no_argument, NULL, OPT_PRESENT },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "record-clock", required_argument, NULL, OPT_RECORD_CLOCK },
+	{ "svg", required_argument, NULL, OPT_SVG },
+	{ "svg-theme", required_argument, NULL, OPT_SVG_THEME },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -175,7 +189,8 @@ static int parse_latencies(const char *list, struct cli *c)
 static int takes_value(int opt)
 {
 	return opt == 'b' || opt == 'd' || opt == 's' || opt == 't' || opt == 'n' ||
-	       opt == OPT_THINK || opt == OPT_SEED || opt == OPT_SCHEDULE || opt == OPT_LATENCY;
+	       opt == OPT_THINK || opt == OPT_SEED || opt == OPT_SCHEDULE || opt == OPT_LATENCY ||
+	       opt == OPT_RECORD || opt == OPT_RECORD_CLOCK || opt == OPT_SVG || opt == OPT_SVG_THEME;
 }
 
 /* "naive, atomic, locked": the strategies scenario S offers, for messages. */
@@ -351,6 +366,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 	long long v;
 	int opt, rc;
 	const char *strategies = NULL;  /* -s, parsed once the scenario is known */
+	int clock_given = 0, theme_given = 0;
 
 	memset(c, 0, sizeof *c);
 	c->action = ACT_RUN;
@@ -460,6 +476,33 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 				return EX_USAGE;
 			}
 			break;
+		case OPT_RECORD:
+		case OPT_SVG:
+			if (!*optarg) {
+				snprintf(err, n, "empty file name for %s",
+				         opt == OPT_RECORD ? "--record" : "--svg");
+				return EX_USAGE;
+			}
+			*(opt == OPT_RECORD ? &c->record : &c->svg) = optarg;
+			break;
+		case OPT_RECORD_CLOCK:
+			if (strcmp(optarg, "wall") && strcmp(optarg, "virtual")) {
+				snprintf(err, n, "bad value '%s' for --record-clock: choose wall or"
+				         " virtual", optarg);
+				return EX_USAGE;
+			}
+			c->record_virtual = !strcmp(optarg, "virtual");
+			clock_given = 1;
+			break;
+		case OPT_SVG_THEME:
+			if (strcmp(optarg, "light") && strcmp(optarg, "dark")) {
+				snprintf(err, n, "bad value '%s' for --svg-theme: choose light or dark",
+				         optarg);
+				return EX_USAGE;
+			}
+			c->svg_dark = !strcmp(optarg, "dark");
+			theme_given = 1;
+			break;
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
@@ -522,6 +565,20 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		snprintf(err, n, "unexpected argument '%s' (see racelab --help)", argv[optind]);
 		return EX_USAGE;
 	}
+	if (clock_given && !c->record) {
+		snprintf(err, n, "--record-clock says how to time a recording: give --record"
+		         " FILE.cast too");
+		return EX_USAGE;
+	}
+	if (theme_given && !c->svg) {
+		snprintf(err, n, "--svg-theme says how to draw a picture: give --svg FILE too");
+		return EX_USAGE;
+	}
+	if (c->record && c->output == OUT_JSON) {
+		snprintf(err, n, "--record records what the terminal shows, and --json shows"
+		         " no one: leave one out");
+		return EX_USAGE;
+	}
 	/* --trace is fine: step mode prints its trace when the dashboard closes. */
 	if (c->step && c->output != OUT_AUTO) {
 		snprintf(err, n, "--step opens the dashboard, so it cannot go with %s (for a"
@@ -544,6 +601,11 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 	}
 	if (c->both && c->output == OUT_AUTO)
 		c->output = OUT_TEXT;
+	if (c->nlatencies > 1 && (c->record || c->svg)) {
+		snprintf(err, n, "a --latency sweep prints a chart of several runs: %s records"
+		         " one run (give one --latency)", c->record ? "--record" : "--svg");
+		return EX_USAGE;
+	}
 	if (c->nlatencies > 1 && (c->step || c->schedule || c->output == OUT_AUTO)) {
 		if (c->step || c->schedule) {
 			snprintf(err, n, "a --latency sweep runs free: it cannot go with %s",

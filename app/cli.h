@@ -55,6 +55,10 @@ struct cli {
 	char hidden[200];               /* --present: the strategies not shown */
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
 	int step;                       /* --step: the dashboard in step mode */
+	const char *record;             /* --record FILE.cast, or NULL */
+	int record_virtual;             /* --record-clock virtual */
+	const char *svg;                /* --svg FILE, or NULL */
+	int svg_dark;                   /* --svg-theme dark */
 	int lesson;                     /* ACT_LESSON: the lesson's number */
 	int nopts;                      /* argv[1..nopts] were options (getopt moves the
 	                                   words to the end), for lesson_argv */

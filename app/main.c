@@ -7,6 +7,7 @@
  * then leaves through the same path as a finished run, so the databases are
  * removed and the terminal is restored whatever happened.
  */
+#include <errno.h>
 #include <locale.h>
 #include <pthread.h>
 #include <signal.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,9 +24,12 @@
 #include "both.h"
 #include "orders.h"
 #include "sweep.h"
+#include "../core/cast.h"
 #include "../core/finish.h"
+#include "../core/report.h"
 #include "../core/run.h"
 #include "../core/trace.h"
+#include "../viz/record.h"
 #include "../viz/viz.h"
 
 static pthread_mutex_t current_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -104,43 +109,201 @@ static uint64_t fresh_seed(void)
 	        (uint64_t)getpid() << 16) % 1000000;
 }
 
+/* --record and --svg: the files, opened before the run so that a bad path is
+ * refused before anything happens. */
+struct takes {
+	struct cast *cast;
+	FILE *svg;
+	int svg_dark;
+};
+
+/* --no-ui --record: what goes to stdout goes into the recording too, as a
+ * terminal would have received it (a newline moves to the start of the line). */
+static ssize_t tee_write(void *arg, const char *buf, size_t n)
+{
+	struct cast *cast = arg;
+	char crlf[4096];
+	size_t len = 0;
+
+	if (fwrite(buf, 1, n, stdout) != n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (len + 2 > sizeof crlf) {
+			cast_output(cast, crlf, len);
+			len = 0;
+		}
+		if (buf[i] == '\n')
+			crlf[len++] = '\r';
+		crlf[len++] = buf[i];
+	}
+	cast_output(cast, crlf, len);
+	return (ssize_t)n;
+}
+
+/* The recording's size: the terminal's, else $COLUMNS x $LINES, else 120 x 30
+ * (trace lines are long). */
+static void take_size(int *cols, int *rows)
+{
+	struct winsize ws;
+	const char *c = getenv("COLUMNS"), *l = getenv("LINES");
+
+	*cols = 120;
+	*rows = 30;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col &&
+	    ws.ws_row) {
+		*cols = ws.ws_col;
+		*rows = ws.ws_row;
+	} else if (c && l && atoi(c) > 0 && atoi(l) > 0) {
+		*cols = atoi(c);
+		*rows = atoi(l);
+	}
+}
+
+/* Open what --record and --svg name.  Returns 0, or EX_USAGE with a line said. */
+static int takes_open(struct takes *t, const struct cli *cli, const struct run_config *cfg)
+{
+	char err[512], title[256];
+	int cols, rows, pace = cfg->pace_ms > 0 ? cfg->pace_ms : VIZ_PACE_MS;
+	int64_t step_ns = (int64_t)pace * 1000000;
+
+	memset(t, 0, sizeof *t);
+	if (cli->svg && !(t->svg = fopen(cli->svg, "we"))) {
+		fprintf(stderr, "racelab: cannot write the picture '%s': %s\n", cli->svg,
+		        strerror(errno));
+		return EX_USAGE;
+	}
+	t->svg_dark = cli->svg_dark;
+	if (!cli->record)
+		return 0;
+	/* Free runs take steps in parallel: one pace covers a step of every worker. */
+	if (!cfg->schedule && !cfg->step)
+		step_ns /= cfg->nstrategies * cfg->threads;
+	take_size(&cols, &rows);
+	snprintf(title, sizeof title, "racelab %s: %s", cfg->scenario->name, cfg->scenario->title);
+	t->cast = cast_open(cli->record, cols, rows, title,
+	                    cli->record_virtual ? CAST_VIRTUAL : CAST_WALL, step_ns, err,
+	                    sizeof err);
+	if (!t->cast) {
+		fprintf(stderr, "racelab: %s\n", err);
+		if (t->svg) {
+			fclose(t->svg);
+			unlink(cli->svg);
+		}
+		return EX_USAGE;
+	}
+	return 0;
+}
+
+/* Close the files; a write that failed turns STATUS into EX_SOFTWARE. */
+static int takes_close(struct takes *t, const struct cli *cli, int status)
+{
+	char err[512];
+
+	if (t->cast && cast_close(t->cast, err, sizeof err) != 0) {
+		fprintf(stderr, "racelab: %s\n", err);
+		status = status ? status : EX_SOFTWARE;
+	}
+	if (t->svg && (ferror(t->svg) | (fclose(t->svg) != 0))) {
+		fprintf(stderr, "racelab: writing the picture '%s' failed\n", cli->svg);
+		status = status ? status : EX_SOFTWARE;
+	}
+	return status;
+}
+
+/* What the text report feeds: the trace, and the recording's markers and steps. */
+struct headless_sink {
+	struct trace *trace;
+	struct viz_rec *rec;
+};
+
+static void headless_event(const struct event *e, void *arg)
+{
+	struct headless_sink *h = arg;
+
+	if (h->rec)
+		viz_rec_event(e, h->rec);
+	if (h->trace)
+		trace_event(e, h->trace);
+}
+
 /* Run the scenario headless: drain events (printing the trace if asked) until
  * every worker has exited, then report.  A scheduled run's trace is the point of
  * it: it is printed unless --json asks for the report alone (the JSON holds it),
  * then "result: …", a blank line, and the usual report.  Everything down to the
  * result line is deterministic, so golden files compare it byte for byte. */
-static int run_headless(const struct cli *cli, struct run_config *cfg)
+static int run_headless(const struct cli *cli, struct run_config *cfg, struct takes *takes)
 {
 	enum run_status st;
 	char err[DB_ERRLEN];
 	struct trace trace;
 	const char *names[SCN_STRATEGIES];
-	FILE *trace_to = cli->output == OUT_JSON ? stderr : stdout;
+	FILE *out = stdout, *trace_to;
 	struct trace_sink sink = { 0 };
-	struct finish_opts fin = { .out = stdout, .json = cli->output == OUT_JSON };
+	struct finish_opts fin = { .json = cli->output == OUT_JSON };
 	ev_fn show;
 	struct run *r;
 	int status;
+	struct viz_rec rec;
+	struct headless_sink hs = { 0 };
+	int recording = takes->cast || takes->svg;
+
+	if (takes->cast) {
+		out = fopencookie(takes->cast, "w", (cookie_io_functions_t){ .write = tee_write });
+		if (!out) {
+			fprintf(stderr, "racelab: out of memory\n");
+			return EX_SOFTWARE;
+		}
+		setvbuf(out, NULL, _IOLBF, 0);
+	}
+	trace_to = cli->output == OUT_JSON ? stderr : out;
 
 	r = run_new(cfg, err, &st);
 	if (!r) {
 		fprintf(stderr, "racelab: %s\n", err);
+		if (out != stdout)
+			fclose(out);
 		return st == RUN_UNAVAILABLE ? EX_UNAVAILABLE : EX_SOFTWARE;
+	}
+	if (recording && viz_rec_init(&rec, run_config(r), takes->cast, takes->svg != NULL)) {
+		fprintf(stderr, "racelab: out of memory\n");
+		if (out != stdout)
+			fclose(out);
+		run_free(r);
+		return EX_SOFTWARE;
 	}
 	for (int i = 0; i < cfg->nstrategies; i++)
 		names[i] = cfg->scenario->strategies[cfg->strategies[i]].name;
 	if (cli->trace || (cfg->schedule && cli->output != OUT_JSON))
 		sink.print = trace_to;
 	sink.keep = cfg->schedule && cli->output == OUT_JSON;
-	show = sink.print || sink.keep ? trace_event : NULL;
+	show = sink.print || sink.keep || recording ? headless_event : NULL;
+	hs.trace = sink.print || sink.keep ? &trace : NULL;
+	hs.rec = recording ? &rec : NULL;
 	if (trace_init(&trace, names, cfg->nstrategies, cfg->threads, print_line,
 	               &sink) != 0) {
 		fprintf(stderr, "racelab: out of memory\n");
+		if (recording)
+			viz_rec_done(&rec);
+		if (out != stdout)
+			fclose(out);
 		run_free(r);
 		return EX_SOFTWARE;
 	}
 	set_current(r);
-	st = run_to_end(r, show, &trace);
+	st = run_to_end(r, show, &hs);
+	if (recording) {
+		struct report rep = { .cfg = cfg, .nresults = cfg->nstrategies };
+		char result[256];
+		int has_result;
+
+		for (int i = 0; i < rep.nresults; i++)
+			rep.results[i] = run_result(r, i);
+		has_result = cfg->schedule && report_result(&rep, result, sizeof result) == 0;
+		viz_rec_finish(&rec, rep.results, has_result ? result : NULL);
+		if (takes->svg)
+			viz_svg_write(&rec, takes->svg, takes->svg_dark ? SVG_DARK : SVG_LIGHT);
+		viz_rec_done(&rec);
+	}
 	set_current(NULL);
 
 	fin.interrupted = atomic_load(&interrupted);
@@ -148,9 +311,12 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 		fin.schedule = cfg->schedule;
 		fin.trace = sink.kept.v;
 		fin.ntrace = sink.kept.n;
-		fin.trace_printed = sink.print == stdout;
+		fin.trace_printed = sink.print == out;
 	}
+	fin.out = out;
 	status = run_finish(r, st, &fin);
+	if (out != stdout)
+		fclose(out);
 	trace_done(&trace);
 	trace_lines_clear(&sink.kept);
 	return status;
@@ -162,7 +328,9 @@ static int use_dashboard(const struct cli *cli)
 {
 	if (cli->step || cli->present)
 		return viz_available();
-	return cli->output == OUT_AUTO && !cli->trace && !cli->schedule && viz_available();
+	/* A schedule prints its trace; recorded, it plays on the dashboard. */
+	return cli->output == OUT_AUTO && !cli->trace && (!cli->schedule || cli->record) &&
+	       viz_available();
 }
 
 int main(int argc, char **argv)
@@ -170,6 +338,7 @@ int main(int argc, char **argv)
 	struct cli cli;
 	struct run_config cfg = { 0 };
 	struct lesson lesson = { 0 };   /* racelab lesson N */
+	struct takes takes;
 	char err[256], lerr[1024];
 	int rc;
 
@@ -225,6 +394,8 @@ int main(int argc, char **argv)
 	if (getenv("RACELAB_PACE_MS"))  /* benchmarks: pace a text run like the dashboard */
 		cfg.pace_ms = atoi(getenv("RACELAB_PACE_MS"));
 
+	if ((rc = takes_open(&takes, &cli, &cfg)) != 0)
+		return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;
 	start_signal_thread();
 	if (cli.nlatencies > 1)
 		return sweep_run(&cli, &cfg, set_current, was_interrupted);
@@ -241,9 +412,11 @@ int main(int argc, char **argv)
 			.watch = set_current, .interrupted = was_interrupted,
 			.caption = lesson.path ? caption : NULL,
 			.threads_given = cli.threads_given, .ops_given = cli.ops != 0,
-			.present = cli.present, .hidden = cli.hidden[0] ? cli.hidden : NULL });
+			.present = cli.present, .hidden = cli.hidden[0] ? cli.hidden : NULL,
+			.cast = takes.cast, .svg = takes.svg, .svg_dark = takes.svg_dark });
 	}
 	else
-		rc = run_headless(&cli, &cfg);
+		rc = run_headless(&cli, &cfg, &takes);
+	rc = takes_close(&takes, &cli, rc);
 	return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;
 }

@@ -6,6 +6,9 @@
 #      dashboard (3 strategies x 4 threads, default pace and frame rate) in a 132x40
 #      tmux pane.  Target: <= 5% of one core.  Also shown, for information: a
 #      full-speed run, where the UI thread drains events as fast as workers make them.
+#      Recording (--record, wall clock and virtual): the UI thread also copies every
+#      byte curses writes to the recording.  Target: <= 5% of a core more than the
+#      dashboard alone.
 #  (b) The race: naive's loss rate (sales lost / committed) with the dashboard on
 #      and with --no-ui at the same pacing (RACELAB_PACE_MS paces a --no-ui run like
 #      the dashboard), mean of BENCH_REPEAT runs each.  Target: within 25%.
@@ -60,11 +63,20 @@ cpu_line() {
 	pct=$(awk -v c="$cpu" -v w="$wall" 'BEGIN { printf "%.2f", (w > 0 ? 100 * c / w : 0) }')
 	verdict="(information)"
 	[ "$target" = yes ] && verdict=$(awk -v p="$pct" 'BEGIN { print ((p <= 5) ? "PASS" : "MISS") }')
+	pct_now=$pct
 	printf '  %-44s %6.3f s CPU / %6.2f s = %5.2f%% of a core, %4d frames  %s\n' \
 		"$label:" "$cpu" "$wall" "$pct" "$frames" "$verdict"
 }
 dash "$tmp/cpu" "" ""
 cpu_line "default pace and ops, 3 strategies x 4 threads" yes
+base=$pct_now
+for clock in wall virtual; do
+	dash "$tmp/cpu" "" "--record $tmp/bench.cast --record-clock $clock"
+	cpu_line "the same, --record (--record-clock $clock)" no
+	awk -v p="$pct_now" -v b="$base" -v c="$clock" -v s="$(wc -c <"$tmp/bench.cast")" 'BEGIN {
+		printf "  %-44s %+5.2f%% of a core more than without, %d bytes  %s\n",
+		       "recording cost (" c " clock):", p - b, s, ((p - b <= 5) ? "PASS" : "MISS") }'
+done
 dash "$tmp/cpu" "RACELAB_PACE_MS=0" "-n 20000"
 cpu_line "full speed, -n 20000" no
 

@@ -2,7 +2,9 @@
 # install-deps.sh - install what racelab needs to build and test: a C compiler with
 # its sanitizer runtimes (gcc and clang), pkg-config, SQLite, libpq and ncursesw
 # headers, a PostgreSQL server for the tests, tmux, mandoc/man-db and perl; Django
-# and psycopg2 for tests/django.t, which runs the article's Django code as the reference.
+# and psycopg2 for tests/django.t, which runs the article's Django code as the
+# reference; for the recording tests asciinema, rsvg-convert (librsvg2-bin), and
+# svg-term-cli from the npm registry into scripts/node/ (with Debian's nodejs and npm).
 # Used by the Makefile (when `pkg-config --exists ncursesw sqlite3 libpq` fails)
 # and by .ci/run.
 #
@@ -29,7 +31,19 @@ say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 # Packages needed on Debian/Ubuntu whatever the release.
 APT_PKGS=(build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev
           postgresql postgresql-contrib tmux mandoc man-db perl clang locales
-          python3-django python3-psycopg2)
+          python3-django python3-psycopg2 asciinema librsvg2-bin nodejs)
+
+# svg-term-cli (renders an asciicast to SVG), pinned, installed next to this script.
+SVG_TERM_VERSION=2.1.1
+NODE_DIR="$(cd "$(dirname "$0")" && pwd)/node"
+svg_term_ok() { [ -x "$NODE_DIR/node_modules/.bin/svg-term" ]; }
+install_svg_term() {
+  svg_term_ok && return 0
+  say "installing svg-term-cli@$SVG_TERM_VERSION into $NODE_DIR (npm)"
+  mkdir -p "$NODE_DIR"
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --loglevel=error \
+    "svg-term-cli@$SVG_TERM_VERSION" >&2
+}
 
 print_other_systems() {
   cat >&2 <<'EOF'
@@ -96,6 +110,9 @@ major_of() {  # Debian version string of package $1 (installed, else candidate) 
 resolve_dynamic() {
   DYN_PKGS=()
   DYN_COMPLETE=1
+  # Debian's nodejs comes without npm; NodeSource's brings its own (and conflicts
+  # with Debian's npm package).
+  command -v npm >/dev/null 2>&1 || DYN_PKGS+=(npm)
   local gccv clangv p
   # gcc's sanitizer runtimes (libasan8 libtsan2 libubsan1 on Debian 12): whatever
   # libgcc-N-dev depends on, so the names follow the gcc release and the architecture.
@@ -135,7 +152,10 @@ compute_missing() {
 resolve_dynamic
 compute_missing
 
-if [ ${#MISSING[@]} -eq 0 ] && [ "$DYN_COMPLETE" = 1 ]; then
+if [ ${#MISSING[@]} -eq 0 ] && [ "$DYN_COMPLETE" = 1 ] && ! svg_term_ok && [ "$check_only" = 0 ]; then
+  install_svg_term
+fi
+if [ ${#MISSING[@]} -eq 0 ] && [ "$DYN_COMPLETE" = 1 ] && svg_term_ok; then
   say "all dependencies are installed (${#APT_PKGS[@]} + ${#DYN_PKGS[@]} packages: ${DYN_PKGS[*]})"
   exit 0
 fi
@@ -144,6 +164,7 @@ if [ "$check_only" = 1 ]; then
   if [ ${#MISSING[@]} -gt 0 ]; then
     say "missing packages: ${MISSING[*]}"
   fi
+  svg_term_ok || say "missing: svg-term-cli (npm) in $NODE_DIR"
   if [ "$DYN_COMPLETE" = 0 ]; then
     say "could not work out the sanitizer runtime package names yet (apt's package lists are empty or gcc/clang unknown); run $0 without --check"
   fi
@@ -191,9 +212,12 @@ if ! locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then
   fi
 fi
 
+install_svg_term || say "warning: npm could not install svg-term-cli"
+
 resolve_dynamic
 compute_missing
-if [ ${#MISSING[@]} -gt 0 ] || [ "$DYN_COMPLETE" = 0 ]; then
+if [ ${#MISSING[@]} -gt 0 ] || [ "$DYN_COMPLETE" = 0 ] || ! svg_term_ok; then
+  svg_term_ok || MISSING+=("svg-term-cli (npm)")
   say "still missing after install: ${MISSING[*]:-sanitizer runtime names unresolved}"
   exit 1
 fi

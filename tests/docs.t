@@ -160,6 +160,12 @@ sub prepare {
             $w[$i + 1] = tempdir(DIR => $tmp) if $w[$i] eq '-d' || $w[$i] eq '--db';
         }
     }
+    for my $i (0 .. $#w - 1) {                   # recordings and pictures: ours
+        if ($w[$i] eq '--record' || $w[$i] eq '--svg') {
+            (my $base = $w[$i + 1]) =~ s{.*/}{};
+            $w[$i + 1] = tempdir(DIR => $tmp) . "/$base";
+        }
+    }
     # The dashboard's own commands run on a terminal: see on_terminal below.
     return (\@w, undef, 'terminal') if $is->(qr/^--(?:present|step)$/) && !$e->{status};
     my $run = !$is->(qr/^(?:lessons?|-h|--help|-V|--version)$/);

@@ -35,6 +35,7 @@
 #include "../core/trace.h"
 #include "draw.h"
 #include "model.h"
+#include "record.h"
 #include "screen.h"
 
 #define FRAME_MS 100            /* at most ten frames a second */
@@ -70,7 +71,28 @@ struct dash {
 	struct trace trace;             /* the run's trace, printed at the end */
 	struct trace_lines lines, tokens;
 	int retried;                    /* an operation started again: tokens are no schedule */
+
+	/* --record, --svg */
+	struct cast *cast;
+	int virtual;                    /* the recording's clock is the steps taken */
+	int recording;                  /* rec is set up (--record or --svg) */
+	int drawing;                    /* the screen is open: frame() may draw */
+	int markers;                    /* m: markers dropped so far */
+	struct viz_rec rec;
 };
+
+/* Virtual clock: a frame for every event, so that what the recording holds
+ * depends on the events alone, not on when the loop happened to draw. */
+static void frame(struct dash *d)
+{
+	if (!d->drawing)
+		return;
+	viz_draw(stdscr, &d->model, &d->view);
+	wnoutrefresh(stdscr);
+	doupdate();
+	viz_screen_pump();
+	d->frames++;
+}
 
 /* Every event goes to the model; in step mode to the trace too, and each step
  * taken to the list that becomes the report's schedule. */
@@ -79,7 +101,17 @@ static void on_event(const struct event *e, void *arg)
 	struct dash *d = arg;
 	char token[64];
 
-	viz_model_event(e, &d->model);
+	if (d->recording)
+		viz_rec_event(e, &d->rec);
+	if (d->virtual) {
+		struct event copy = *e;
+
+		copy.t_ns = d->view.clock_ns = viz_rec_run_ns(&d->rec);
+		viz_model_event(&copy, &d->model);
+		frame(d);
+	} else {
+		viz_model_event(e, &d->model);
+	}
 	if (!d->cfg->step)
 		return;
 	trace_event(e, &d->trace);
@@ -120,6 +152,15 @@ static int begin_run(struct dash *d)
 	if (viz_model_init(&d->model, run_config(d->run)) != 0) {
 		snprintf(d->err, sizeof d->err, "out of memory");
 		d->st = RUN_INTERNAL;
+		run_free(d->run);
+		d->run = NULL;
+		return -1;
+	}
+	if (d->recording && viz_rec_init(&d->rec, run_config(d->run), d->cast,
+	                                 d->host->svg != NULL) != 0) {
+		snprintf(d->err, sizeof d->err, "out of memory");
+		d->st = RUN_INTERNAL;
+		viz_model_done(&d->model);
 		run_free(d->run);
 		d->run = NULL;
 		return -1;
@@ -176,6 +217,8 @@ static void free_run(struct dash *d)
 	run_free(d->run);
 	d->run = NULL;
 	viz_model_done(&d->model);
+	if (d->recording)
+		viz_rec_done(&d->rec);
 	if (d->cfg->step) {
 		trace_done(&d->trace);
 		trace_lines_clear(&d->lines);
@@ -203,6 +246,21 @@ static void finish(struct dash *d)
 		results[i] = run_result(d->run, i);
 	viz_model_finish(&d->model, results);
 	d->view.clock_ns = mono_ns() - d->t0_ns;
+	if (d->recording) {
+		struct report rep = { .cfg = d->cfg, .nresults = d->cfg->nstrategies };
+		char result[256];
+		int scheduled = d->cfg->schedule && !d->stopped_early;
+
+		for (int i = 0; i < rep.nresults; i++)
+			rep.results[i] = results[i];
+		if (scheduled && report_result(&rep, result, sizeof result) != 0)
+			scheduled = 0;
+		viz_rec_finish(&d->rec, results, scheduled ? result : NULL);
+	}
+	if (d->virtual) {
+		d->view.clock_ns = viz_rec_run_ns(&d->rec);
+		frame(d);
+	}
 }
 
 static int pace_index(int ms)
@@ -369,6 +427,25 @@ static int toggle_step(struct dash *d)
 	return restart(d);
 }
 
+/* m: a marker of the speaker's own in the recording, numbered, at this moment
+ * (a chapter to jump to when the recording is played). */
+static void drop_marker(struct dash *d)
+{
+	char label[32];
+
+	snprintf(label, sizeof label, "marker %d", d->markers + 1);
+	if (d->cast) {
+		viz_rec_marker(&d->rec, label);
+	} else if (d->host->marker) {   /* a recording kept by the program around us */
+		d->host->marker(label);
+	} else {
+		say(d, "m drops a marker when --record is on");
+		return;
+	}
+	d->markers++;
+	say(d, "%s dropped in the recording", label);
+}
+
 /* Handle key CH.  Returns 1 to leave the dashboard. */
 static int key(struct dash *d, int ch)
 {
@@ -441,10 +518,7 @@ static int key(struct dash *d, int ch)
 		break;
 	case 'm':
 	case 'M':
-		if (d->host->marker)
-			d->host->marker("marker");
-		say(d, d->host->marker ? "marker dropped in the recording"
-		    : "m drops a marker when --record is on");
+		drop_marker(d);
 		break;
 	case 'u':
 	case 'U':
@@ -472,6 +546,8 @@ static void loop(struct dash *d)
 
 		if (d->host->interrupted())
 			return;
+		if (d->cast && viz_screen_poll_size())
+			dirty = 1;
 		if (d->cfg->step) {
 			/* Asked before the drain, so that the lanes drawn show every event
 			 * of the state these describe.  A change alone is worth a frame: the
@@ -498,11 +574,12 @@ static void loop(struct dash *d)
 		}
 		now = mono_ns();
 		if (!d->waited)
-			d->view.clock_ns = now - d->t0_ns;
+			d->view.clock_ns = d->virtual ? viz_rec_run_ns(&d->rec) : now - d->t0_ns;
 		if ((dirty || !d->waited) && now - last_draw >= FRAME_MS * 1000000LL) {
 			viz_draw(stdscr, &d->model, &d->view);
 			wnoutrefresh(stdscr);
 			doupdate();
+			viz_screen_pump();
 			d->frames++;
 			last_draw = now;
 			dirty = 0;
@@ -510,6 +587,7 @@ static void loop(struct dash *d)
 		wait_ms = d->waited ? DONE_MS : n ? BUSY_MS : IDLE_MS;
 		wtimeout(stdscr, wait_ms);
 		ch = wgetch(stdscr);
+		viz_screen_pump();
 		if (ch == ERR)
 			continue;
 		if (ch != KEY_RESIZE && key(d, ch))
@@ -563,7 +641,8 @@ static char *step_schedule(const struct trace_lines *tokens)
 
 int viz_run(struct run_config *cfg, const struct viz_host *host)
 {
-	struct dash d = { .cfg = cfg, .host = host };
+	struct dash d = { .cfg = cfg, .host = host, .cast = host->cast,
+	                  .recording = host->cast || host->svg };
 	struct finish_opts fin = { .out = stdout };
 	double cpu0, t0;
 	char *schedule = NULL;
@@ -583,26 +662,51 @@ int viz_run(struct run_config *cfg, const struct viz_host *host)
 	d.view.backend = cfg->db->name;
 	d.view.row_locks = cfg->db->row_locks;
 	d.view.step = cfg->step;
+	d.virtual = host->cast && cast_clock_kind(host->cast) == CAST_VIRTUAL;
 
 	if (begin_run(&d) != 0) {
 		fprintf(stderr, "racelab: %s\n", d.err);
 		return d.st == RUN_UNAVAILABLE ? EX_UNAVAILABLE : EX_SOFTWARE;
 	}
-	if (viz_screen_open(stdout, stdin, NULL) != 0) {
+	if (viz_screen_open_recorded(stdout, stdin, NULL, host->cast) != 0) {
 		end_run(&d);
 		free_run(&d);
 		fprintf(stderr, "racelab: cannot start the dashboard on this terminal;"
 		        " try --no-ui\n");
 		return EX_SOFTWARE;
 	}
+	d.drawing = 1;
 	cpu0 = thread_cpu_s();
 	t0 = (double)mono_ns() / 1e9;
+	if (d.virtual) {
+		/* The first frame, and the keypad mode curses sends with the first key
+		 * read, before any event: where they fall must not depend on timing. */
+		int ch;
+
+		frame(&d);
+		wtimeout(stdscr, 0);
+		if ((ch = wgetch(stdscr)) != ERR)
+			ungetch(ch);
+		viz_screen_pump();
+	}
 	loop(&d);
 	fin.interrupted = host->interrupted();
 
 	if (d.run)
 		end_run(&d);
+	if (d.run && d.recording && !d.rec.finished) {  /* quit before the end */
+		const struct run_result *results[SCN_STRATEGIES];
+
+		for (int i = 0; i < cfg->nstrategies; i++)
+			results[i] = run_result(d.run, i);
+		viz_rec_finish(&d.rec, results, NULL);
+		if (d.virtual)
+			frame(&d);
+	}
+	d.drawing = 0;
 	viz_screen_close();
+	if (d.run && host->svg)
+		viz_svg_write(&d.rec, host->svg, host->svg_dark ? SVG_DARK : SVG_LIGHT);
 	bench_note(&d, thread_cpu_s() - cpu0, (double)mono_ns() / 1e9 - t0);
 	if (!d.run) {                   /* a restart could not create the new run */
 		fprintf(stderr, "racelab: %s\n", d.err);

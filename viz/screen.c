@@ -12,14 +12,39 @@
 
 #include "viz.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "../core/cast.h"
 
 static SCREEN *screen;
 static int colour;
 static attr_t attrs[VS_COUNT];
+
+/* Recording (--record): curses writes into a pipe, and every byte it wrote is
+ * copied to the terminal and to the recording.  A FILE of our own making
+ * (fopencookie) cannot stand in for the terminal: ncurses writes to its file
+ * descriptor with write(2), and sets the terminal's modes and reads its size
+ * through that descriptor too.  So with a pipe in its place, the modes (cbreak,
+ * no echo) are set here on the input terminal, and the size is read from the
+ * real terminal and given to curses (viz_screen_poll_size). */
+static struct {
+	struct cast *cast;
+	FILE *pipe_out;         /* what curses writes to */
+	int pipe_in;            /* ... read back here, non-blocking */
+	int tty;                /* the real terminal's output */
+	int in;                 /* the input terminal, whose modes we set */
+	struct termios saved;
+	int have_saved;
+	int rows, cols;         /* the size curses was last given */
+} rec = { .pipe_in = -1, .tty = -1, .in = -1 };
 
 static const struct viz_glyphs utf8_glyphs = {
 	.utf8 = 1, .cross = "✗", .tick = "✓", .wait = "⏳", .retry = "↻",
@@ -118,21 +143,149 @@ static void fatal_signal(int sig)
 {
 	if (screen)
 		endwin();
+	if (rec.pipe_in >= 0) {         /* what endwin wrote, then the modes: by hand */
+		char buf[4096];
+		ssize_t n;
+
+		fflush(rec.pipe_out);
+		while ((n = read(rec.pipe_in, buf, sizeof buf)) > 0)
+			if (write(rec.tty, buf, (size_t)n) < 0)
+				break;
+		if (rec.have_saved)
+			tcsetattr(rec.in, TCSANOW, &rec.saved);
+	}
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
 
+/* The terminal's size, or -1. */
+static int tty_size(int fd, int *rows, int *cols)
+{
+	struct winsize ws;
+
+	if (ioctl(fd, TIOCGWINSZ, &ws) != 0 || !ws.ws_row || !ws.ws_col)
+		return -1;
+	*rows = ws.ws_row;
+	*cols = ws.ws_col;
+	return 0;
+}
+
+static void rec_close(void)
+{
+	if (rec.pipe_out)
+		fclose(rec.pipe_out);
+	if (rec.pipe_in >= 0)
+		close(rec.pipe_in);
+	if (rec.have_saved)
+		tcsetattr(rec.in, TCSANOW, &rec.saved);
+	if (rec.cast)
+		signal(SIGTSTP, SIG_DFL);
+	rec.pipe_out = NULL;
+	rec.pipe_in = -1;
+	rec.have_saved = 0;
+	rec.cast = NULL;
+}
+
+/* Put the pipe in the terminal's place.  Returns the FILE curses should write
+ * to, or NULL. */
+static FILE *rec_open(FILE *out, FILE *in, struct cast *cast)
+{
+	int fds[2];
+	struct termios t;
+
+	rec.tty = fileno(out);
+	rec.in = fileno(in);
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return NULL;
+	/* Room for the largest frame: curses must never block on a full pipe,
+	 * because this same thread empties it (a full redraw of a 200x60 screen
+	 * is some 100 kB; Linux allows 1 MB by default, fs.pipe-max-size). */
+	fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+	fcntl(fds[0], F_SETFL, O_NONBLOCK);
+	rec.pipe_in = fds[0];
+	if (!(rec.pipe_out = fdopen(fds[1], "w"))) {
+		close(fds[1]);
+		rec_close();
+		return NULL;
+	}
+	if (tcgetattr(rec.in, &rec.saved) == 0) {
+		rec.have_saved = 1;
+		t = rec.saved;
+		t.c_lflag &= ~(tcflag_t)(ICANON | ECHO);        /* cbreak(), noecho() */
+		t.c_iflag &= ~(tcflag_t)ICRNL;                  /* nonl() */
+		t.c_cc[VMIN] = 1;
+		t.c_cc[VTIME] = 0;
+		tcsetattr(rec.in, TCSANOW, &t);
+	}
+	/* Ctrl-Z would have curses end and restart its screen through the pipe,
+	 * with nobody to pass it on or to restore the terminal's modes: a take is
+	 * not suspended. */
+	signal(SIGTSTP, SIG_IGN);
+	rec.cast = cast;
+	return rec.pipe_out;
+}
+
+void viz_screen_pump(void)
+{
+	char buf[65536];
+	ssize_t n;
+
+	if (rec.pipe_in < 0)
+		return;
+	while ((n = read(rec.pipe_in, buf, sizeof buf)) > 0) {
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = write(rec.tty, buf + off, (size_t)(n - off));
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;          /* the terminal is gone: keep recording */
+			off += w;
+		}
+		if (rec.cast)
+			cast_output(rec.cast, buf, (size_t)n);
+	}
+}
+
+int viz_screen_poll_size(void)
+{
+	int rows, cols;
+
+	if (rec.pipe_in < 0 || tty_size(rec.tty, &rows, &cols) != 0 ||
+	    (rows == rec.rows && cols == rec.cols))
+		return 0;
+	rec.rows = rows;
+	rec.cols = cols;
+	resizeterm(rows, cols);
+	return 1;
+}
+
 int viz_screen_open(FILE *out, FILE *in, const char *term_name)
+{
+	return viz_screen_open_recorded(out, in, term_name, NULL);
+}
+
+int viz_screen_open_recorded(FILE *out, FILE *in, const char *term_name,
+                             struct cast *cast)
 {
 	static const int fatal[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
 	const char *cs = nl_langinfo(CODESET);
+	FILE *to = out;
 
 	if (screen)
 		return 0;
-	screen = newterm(term_name, out, in);
-	if (!screen)
+	if (cast && !(to = rec_open(out, in, cast)))
 		return -1;
+	screen = newterm(term_name, to, in);
+	if (!screen) {
+		rec_close();
+		return -1;
+	}
 	set_term(screen);
+	if (cast) {
+		rec.rows = rec.cols = 0;
+		viz_screen_poll_size();
+	}
 	viz_screen_set_utf8(cs && (!strcmp(cs, "UTF-8") || !strcmp(cs, "utf8")));
 	cbreak();               /* Ctrl-C still raises SIGINT: main's signal thread takes it */
 	noecho();
@@ -150,8 +303,10 @@ void viz_screen_close(void)
 	if (!screen)
 		return;
 	endwin();
+	viz_screen_pump();
 	delscreen(screen);
 	screen = NULL;
+	rec_close();
 }
 
 attr_t viz_attr(enum viz_style s)

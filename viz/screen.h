@@ -41,6 +41,17 @@ struct viz_glyphs {
  * keypad, invisible cursor, colours unless NO_COLOR is set or the terminal has
  * none.  Returns 0, or -1 with nothing to undo. */
 int viz_screen_open(FILE *out, FILE *in, const char *term_name);
+/* The same, recording (--record): every byte curses sends the terminal is
+ * copied into CAST as well, by viz_screen_pump. */
+struct cast;
+int viz_screen_open_recorded(FILE *out, FILE *in, const char *term_name,
+                             struct cast *cast);
+/* Recording: pass on what curses has written since the last call, to the
+ * terminal and the recording (after every doupdate and every key read). */
+void viz_screen_pump(void);
+/* Recording: follow the real terminal's size (curses cannot see it through the
+ * pipe).  Returns 1 if it changed and curses was resized. */
+int viz_screen_poll_size(void);
 /* Restore the terminal; safe to call twice. */
 void viz_screen_close(void);
 

@@ -12,6 +12,10 @@
 
 #include "../core/run.h"
 
+#include <stdio.h>
+
+struct cast;
+
 /* What the dashboard needs from the program around it: the signal plumbing,
  * and what the command line fixed. */
 struct viz_host {
@@ -24,6 +28,9 @@ struct viz_host {
 	int present;                    /* --present: the presenter's screen */
 	const char *hidden;             /* --present: the strategies it does not show */
 	void (*marker)(const char *label);      /* m: a marker in the recording, or NULL */
+	struct cast *cast;              /* --record: the recording, or NULL */
+	FILE *svg;                      /* --svg: where the last run's picture goes */
+	int svg_dark;                   /* --svg-theme dark */
 };
 
 #define VIZ_PACE_MS 250         /* default mean delay before every step: a room can follow */
