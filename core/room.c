@@ -242,7 +242,7 @@ struct room_conn *room_connect(const char *conninfo, const char *password,
 		if (needs_password)
 			*needs_password = PQconnectionNeedsPassword(c->pg);
 		first_line(why, "", c->pg ? PQerrorMessage(c->pg) : "out of memory");
-		snprintf(err, ROOM_ERRLEN, "cannot connect to PostgreSQL at %.120s: %.120s",
+		snprintf(err, ROOM_ERRLEN, "cannot connect to PostgreSQL at %.100s: %.110s",
 		         c->name[0] ? c->name : "the default server", why);
 		room_disconnect(c);
 		return NULL;
@@ -364,14 +364,17 @@ static int name_room(struct room_conn *c, const char *code, char *err)
 	return 0;
 }
 
-/* SET search_path to the room and LISTEN to it. */
-static int use_room(struct room_conn *c, char *err)
+/* SET search_path to the room and LISTEN to it (if LISTEN: a connection that
+ * listens must read what comes, or libpq keeps it). */
+static int use_room(struct room_conn *c, int listen, char *err)
 {
 	char sql[160];
 
 	snprintf(sql, sizeof sql, "SET search_path TO %s", c->ident);
 	if (run(c, sql, 0, NULL, NULL, "cannot use the room's schema", err))
 		return -1;
+	if (!listen)
+		return 0;
 	snprintf(sql, sizeof sql, "LISTEN %s", c->ident);
 	return run(c, sql, 0, NULL, NULL, "cannot listen to the room", err);
 }
@@ -411,7 +414,7 @@ static const char *const room_tables[] = {
 	" strategy text NOT NULL, ops integer NOT NULL, round integer NOT NULL DEFAULT 0,"
 	" state text NOT NULL DEFAULT 'idle')",
 	"CREATE TABLE students (id serial PRIMARY KEY,"
-	" name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 32"
+	" name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 64"
 	"   AND name !~ '[[:cntrl:]]'),"
 	" pid integer NOT NULL DEFAULT pg_backend_pid(), step_pid integer NOT NULL,"
 	" joined timestamptz NOT NULL DEFAULT now())",
@@ -495,7 +498,7 @@ int room_create(struct room_conn *c, const char *code, const char *scenario,
 	        "cannot create the room", err) ||
 	    run(c, "COMMIT", 0, NULL, NULL, "cannot create the room", err))
 		goto fail;
-	return use_room(c, err);
+	return use_room(c, 1, err);
 fail:
 	{
 		char ignore[ROOM_ERRLEN];
@@ -505,7 +508,7 @@ fail:
 	return -1;
 }
 
-int room_enter(struct room_conn *c, const char *code, char *err)
+int room_enter(struct room_conn *c, const char *code, int listen, char *err)
 {
 	const char *args[] = { c->schema };
 	PGresult *r;
@@ -520,7 +523,7 @@ int room_enter(struct room_conn *c, const char *code, char *err)
 	PQclear(r);
 	if (!found)
 		return 0;
-	return use_room(c, err) ? -1 : 1;
+	return use_room(c, listen, err) ? -1 : 1;
 }
 
 int room_drop(struct room_conn *c, const char *code, char *err)

@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #define ROOM_CODE_LEN 6                 /* digits of a room's code */
-#define ROOM_NAME_MAX 32                /* characters of a student's name */
+#define ROOM_NAME_MAX 64                /* characters of a student's name */
 #define ROOM_NAME_BYTES (ROOM_NAME_MAX * 4 + 1)
 #define ROOM_PLAN_STEPS 6               /* steps of one operation, at most */
 #define ROOM_LANE 24                    /* steps a lane remembers */
@@ -137,8 +137,8 @@ int room_conn_pid(struct room_conn *c);
 int room_create(struct room_conn *c, const char *code, const char *scenario,
                 const char *strategy, int ops, char *err);
 /* Does room CODE exist?  1 yes, 0 no, -1 error.  Then use it on C: search_path
- * set to its schema, LISTENing to its channel. */
-int room_enter(struct room_conn *c, const char *code, char *err);
+ * set to its schema, and LISTENing to its channel if LISTEN. */
+int room_enter(struct room_conn *c, const char *code, int listen, char *err);
 /* Instructor: drop the room and everything in it; tell everyone it is closed. */
 int room_drop(struct room_conn *c, const char *code, char *err);
 int room_info(struct room_conn *c, struct room_info *out, char *err);
