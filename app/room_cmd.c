@@ -50,7 +50,7 @@ int room_cmd_interrupted(void)
 	return interrupted;
 }
 
-static void catch_signals(void)
+void room_cmd_catch_signals(void)
 {
 	struct sigaction sa = { 0 };
 
@@ -536,7 +536,7 @@ static int room_open(int argc, char **argv)
 		return usage_error("%s", "--join-db is shown to everyone: leave the password out"
 		                   " (students are asked for it)");
 
-	catch_signals();
+	room_cmd_catch_signals();
 	p.ui = !no_ui && viz_available();
 	p.c = connect_room(where, password, sizeof password, err);
 	if (!p.c) {
@@ -992,7 +992,7 @@ static int room_join_cmd(int argc, char **argv)
 		                   " characters%s", "");
 	snprintf(s.code, sizeof s.code, "%s", code);
 
-	catch_signals();
+	room_cmd_catch_signals();
 	s.ui = !no_ui && viz_available();
 	s.pace_ms = pace_given ? (int)pace : s.ui ? 400 : 0;
 	if (!(s.ctl = connect_room(where, password, sizeof password, err)) ||

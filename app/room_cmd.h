@@ -14,5 +14,7 @@ int room_host_main(int argc, char **argv);
 
 /* SIGINT, SIGTERM or SIGHUP has arrived (handlers set by room_cmd_main). */
 int room_cmd_interrupted(void);
+/* Set those handlers (without SA_RESTART: a poll in progress returns EINTR). */
+void room_cmd_catch_signals(void);
 
 #endif
