@@ -837,6 +837,16 @@ static void lane_push(struct room_seat *s, const struct room_row *row)
 {
 	struct room_lane_step *l;
 
+	/* a step that waited, now done: the same place on the lane */
+	if (s->nlane && row->kind == ROOM_ROW_DONE && s->lane[s->nlane - 1].kind == ROOM_ROW_WAIT &&
+	    !strcmp(s->lane[s->nlane - 1].step, row->step) && s->lane[s->nlane - 1].op == row->op) {
+		l = &s->lane[s->nlane - 1];
+		l->kind = row->kind;
+		l->value = row->value;
+		l->effect = row->effect;
+		l->waited = 1;
+		return;
+	}
 	if (s->nlane == ROOM_LANE) {
 		memmove(&s->lane[0], &s->lane[1], (ROOM_LANE - 1) * sizeof *s->lane);
 		s->nlane--;
@@ -847,6 +857,7 @@ static void lane_push(struct room_seat *s, const struct room_row *row)
 	l->value = row->value;
 	l->op = row->op;
 	l->effect = row->effect;
+	l->waited = 0;
 }
 
 static void keep_lag(struct room_model *m, int64_t lag)

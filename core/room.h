@@ -213,6 +213,7 @@ struct room_lane_step {
 	int64_t value;
 	int op;
 	int effect;
+	int waited;             /* a done step that had to wait for a lock first */
 };
 
 struct room_seat {

@@ -101,9 +101,10 @@ static void lane_text(const struct room_plan *plan, const struct room_lane_step 
 		break;
 	default:
 		if (shows_value(plan, l->step))
-			snprintf(buf, n, "%s=%lld", l->step, (long long)l->value);
+			snprintf(buf, n, "%s%s=%lld", l->waited ? g->wait : "", l->step,
+			         (long long)l->value);
 		else
-			snprintf(buf, n, "%s", l->step);
+			snprintf(buf, n, "%s%s", l->waited ? g->wait : "", l->step);
 		if (l->effect) {
 			snprintf(buf + strlen(buf), n - strlen(buf), "%s", g->tick);
 			*st = VS_OK;
@@ -111,17 +112,21 @@ static void lane_text(const struct room_plan *plan, const struct room_lane_step 
 	}
 }
 
+#define NAME_COLS 20
+
 static void draw_lane(WINDOW *w, int y, int x, int width, const struct room_model *m,
                       const struct room_seat *s)
 {
 	const struct viz_glyphs *g = viz_glyphs();
-	char head[64];
-	int used, right;
+	const struct room_plan *plan = room_plan(m->info.scenario, m->info.strategy);
+	char head[64], t[ROOM_LANE][40];
+	enum viz_style st[ROOM_LANE];
+	int used, first, room, need = 0;
 
 	snprintf(head, sizeof head, "%3d ", s->id);
-	used = viz_put(w, y, x, width, VS_DIM, head);
-	used += viz_put(w, y, x + used, 14, s->gone ? VS_DIM : VS_BOLD, s->name);
-	used = 4 + 15;
+	viz_put(w, y, x, width, VS_DIM, head);
+	viz_put(w, y, x + 4, NAME_COLS, s->gone ? VS_DIM : VS_BOLD, s->name);
+	used = 4 + NAME_COLS + 1;
 	if (s->gone)
 		viz_put(w, y, x + used, width - used, VS_BAD, "gone");
 	else if (s->round == m->info.round && s->finished && m->info.round)
@@ -130,30 +135,29 @@ static void draw_lane(WINDOW *w, int y, int x, int width, const struct room_mode
 		viz_put(w, y, x + used, width - used, VS_WAIT, "wait");
 	used += 5;
 	snprintf(head, sizeof head, "%3lld%s", (long long)s->effects, g->tick);
-	used += viz_put(w, y, x + used, width - used, VS_NORMAL, head) + 1;
-	/* the newest steps that fit, newest on the right */
-	right = x + width;
-	for (int i = s->nlane - 1; i >= 0; i--) {
-		char t[40];
-		enum viz_style st;
-		int tw;
+	used += viz_put(w, y, x + used, width - used, VS_NORMAL, head) + 2;
+	/* the newest steps that fit, left to right, an operation's steps together */
+	room = width - used;
+	for (first = s->nlane; first > 0; first--) {
+		int i = first - 1, tw;
 
-		lane_text(room_plan(m->info.scenario, m->info.strategy), &s->lane[i], t,
-		          sizeof t, &st);
-		tw = viz_width(t);
-		if (right - tw - 1 < x + used)
+		lane_text(plan, &s->lane[i], t[i], sizeof t[i], &st[i]);
+		tw = viz_width(t[i]) + 1 + (i + 1 < s->nlane && s->lane[i + 1].op != s->lane[i].op);
+		if (need + tw > room)
 			break;
-		right -= tw + 1;
-		viz_put(w, y, right, tw, st, t);
-		if (i > 0 && s->lane[i - 1].op != s->lane[i].op)
-			viz_put(w, y, right - 1, 1, VS_DIM, g->sep), right -= 1;
+		need += tw;
+	}
+	for (int i = first; i < s->nlane; i++) {
+		if (i > first && s->lane[i - 1].op != s->lane[i].op)
+			used += viz_put(w, y, x + used, width - used, VS_DIM, g->sep) + 1;
+		used += viz_put(w, y, x + used, width - used, st[i], t[i]) + 1;
 	}
 }
 
 static const char *state_name(enum room_state s)
 {
 	return s == ROOM_RUNNING ? "running" : s == ROOM_ENDING ? "ending"
-	       : s == ROOM_CLOSED ? "closed" : "between rounds";
+	       : s == ROOM_CLOSED ? "closed" : "over";
 }
 
 static void draw_projector(WINDOW *w, const struct room_model *m,
@@ -170,9 +174,13 @@ static void draw_projector(WINDOW *w, const struct room_model *m,
 		done += !m->seats[i].gone && m->seats[i].finished &&
 		        m->seats[i].round == m->info.round;
 	}
-	snprintf(line, sizeof line, " racelab room %s %s %s %s %s %s round %d: %s ", v->code,
-	         viz_glyphs()->dot, m->info.scenario, viz_glyphs()->dot, m->info.strategy,
-	         viz_glyphs()->dot, m->info.round, state_name(m->info.state));
+	if (m->info.round)
+		snprintf(line, sizeof line, " racelab room %s %s %s %s %s %s round %d: %s ", v->code,
+		         viz_glyphs()->dot, m->info.scenario, viz_glyphs()->dot, m->info.strategy,
+		         viz_glyphs()->dot, m->info.round, state_name(m->info.state));
+	else
+		snprintf(line, sizeof line, " racelab room %s %s %s %s first round: %s ", v->code,
+		         viz_glyphs()->dot, m->info.scenario, viz_glyphs()->dot, v->next_strategy);
 	mvwhline(w, 0, 0, ' ' | viz_attr(VS_TITLE), cols);
 	viz_put(w, 0, 0, cols, VS_TITLE, line);
 
@@ -183,15 +191,16 @@ static void draw_projector(WINDOW *w, const struct room_model *m,
 		return;
 	}
 	big_code(w, 2, 2, v->code);
-	viz_put(w, 2, 40, cols - 40, VS_NORMAL, "Join from your terminal:");
-	viz_put(w, 3, 42, cols - 42, VS_BOLD, v->join);
-	viz_put(w, 4, 40, cols - 40, VS_DIM, v->title);
+	viz_put(w, 2, 40, cols - 40, VS_BOLD, v->title);
 	snprintf(line, sizeof line, "%d student%s here%s%d gone %s %d finished this round",
 	         here, here == 1 ? "" : "s", ", ", gone, viz_glyphs()->dot, done);
-	viz_put(w, 6, 40, cols - 40, VS_NORMAL, line);
+	viz_put(w, 4, 40, cols - 40, VS_NORMAL, line);
+	viz_put(w, 6, 40, cols - 40, VS_NORMAL, "Join from your terminal:");
+	/* the join command on a line of its own: it must be read whole */
+	viz_put(w, 8, 2, cols - 2, VS_BOLD, v->join);
 
 	/* lanes */
-	y = 8;
+	y = 10;
 	lanes = rows - y - 5;
 	ncols = m->nseats > lanes ? 2 : 1;
 	percol = lanes;
@@ -244,11 +253,13 @@ static void draw_student(WINDOW *w, const struct viz_room_student *s)
 	if (s->info->round == 0 || !s->plan)
 		snprintf(line, sizeof line, "%s %s %s: waiting for the first round",
 		         s->info->scenario, g->dot, s->info->strategy);
+	else if (s->finished)
+		snprintf(line, sizeof line, "%s %s %s %s round %d %s finished", s->info->scenario,
+		         g->dot, s->plan->strategy, g->dot, s->info->round, g->dot);
 	else
 		snprintf(line, sizeof line, "%s %s %s %s round %d %s operation %d of %d",
 		         s->info->scenario, g->dot, s->plan->strategy, g->dot, s->info->round,
-		         g->dot, s->op + (s->finished ? 0 : 1) > s->info->ops ? s->info->ops
-		         : s->op + (s->finished ? 0 : 1), s->info->ops);
+		         g->dot, s->op + 1, s->info->ops);
 	viz_put(w, 2, 1, cols - 2, VS_BOLD, line);
 
 	y = 4;
