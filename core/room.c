@@ -1046,7 +1046,7 @@ int room_model_poll(struct room_conn *c, struct room_model *m, int check_gone,
 		}
 	}
 	free(last);
-	now = sys_now_ns();
+	now = m->polled_ns = sys_now_ns();
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct room_row row = { 0 };
 

@@ -244,6 +244,7 @@ struct room_model {
 	/* Key press → applied delays (ns), for make bench; NULL unless asked. */
 	int64_t *lags;
 	size_t nlags, caplags;
+	int64_t polled_ns;              /* when the last poll applied its rows */
 };
 
 void room_model_init(struct room_model *m);
