@@ -117,23 +117,29 @@ static int usage_error(const char *fmt, const char *what)
 static void verdict(const char *scenario, const struct room_check *c, int64_t committed,
                     char *buf, size_t n)
 {
-	const struct demo *d = demo_find(scenario);
-	struct demo_check dc = {
+	const struct scenario *d = demo_find(scenario);
+	const int64_t figures[] = { c->coupons, c->double_redeemed, c->discount_lost };
+	const char *const names[] = { "coupons", "double_redeemed", "discount_lost" };
+	struct scn_check sc = {
 		.expected = c->expected, .observed = c->observed, .anomalies = c->anomalies,
-		.coupons = c->coupons, .double_redeemed = c->double_redeemed,
-		.discount_lost = c->discount_lost,
 	};
 
-	if (d)
-		d->verdict(&dc, committed, buf, n);
-	else
+	if (!d) {
 		snprintf(buf, n, "%lld anomalies", (long long)c->anomalies);
+		return;
+	}
+	/* the scenario's own figures, where it declares them */
+	for (int i = 0; i < SCN_EXTRAS && d->extras[i].json; i++)
+		for (size_t j = 0; j < sizeof names / sizeof *names; j++)
+			if (!strcmp(d->extras[i].json, names[j]))
+				sc.extra[i] = figures[j];
+	d->verdict(&sc, committed, buf, n);
 }
 
 static int safe_strategy(const char *scenario, const char *strategy)
 {
-	const struct demo *d = demo_find(scenario);
-	int i = d ? demo_strategy_index(d, strategy) : -1;
+	const struct scenario *d = demo_find(scenario);
+	int i = d ? scn_strategy_index(d, strategy) : -1;
 
 	return i >= 0 && d->strategies[i].safe;
 }
@@ -409,8 +415,8 @@ static void draw(struct projector *p)
 		.code = p->code, .join = p->join,
 		.title = demo_find(p->m.info.scenario) ? demo_find(p->m.info.scenario)->title : "",
 		.count_label = count_label(p->m.info.scenario),
-		.effect = demo_find(p->m.info.scenario) ? demo_find(p->m.info.scenario)->effect
-		          : "effect",
+		.effect = demo_find(p->m.info.scenario)
+		          ? demo_find(p->m.info.scenario)->words.effect : "effect",
 		.next_strategy = p->next,
 		.verdict = p->have_verdict ? p->verdict : NULL, .verdict_bad = p->verdict_bad,
 		.message = p->message[0] ? p->message : NULL,
@@ -811,8 +817,13 @@ static int take_step(struct student *s, int64_t t_key, char *err)
 	const char *args[2] = { s->args[0], s->args[1] };
 	int nargs;
 
-	if (!s->round || s->finished || s->busy || s->info.state != ROOM_RUNNING)
+	if (!s->round || s->finished || s->busy || s->info.state != ROOM_RUNNING) {
+		if (!s->auto_run)       /* a key press that takes nothing says why */
+			note(s, s->busy ? "your last step is still running"
+			     : s->round && s->finished && s->info.state == ROOM_RUNNING
+			     ? "you have finished this round" : "no round is on: wait for the instructor");
 		return 0;
+	}
 	st = &s->plan->steps[s->idx];
 	nargs = bind(s, st);
 	s->logged_value = st->args == ROOM_ARG_READ_PLUS_ONE ? s->read + 1 : 0;

@@ -207,7 +207,10 @@ for my $r (0 .. $#rounds) {
     $proj->send("start $strategy");
     ok($proj->wait_for(qr/^round $round started \($strategy\)$/), "round $round ($strategy) starts");
     if ($round == 1) {
-        # The keyed student takes one step, then its process is killed.
+        # The keyed student takes one step (once it has seen the round start: a
+        # key before that takes nothing), then its process is killed.
+        my $end = time + 30;
+        sleep 0.05 while time < $end && RaceTest::slurp("$tmp/keyed.out") !~ /^round 1: naive/m;
         print $keyed_in "\n";
         ok($proj->wait_for(qr/^row $keyed_id\.\d+ d round 1 op 0 read /, 30),
            'the keyed student takes a step with a key press');
