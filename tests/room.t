@@ -16,6 +16,10 @@
 #  - The steps a student takes are the demos' own: the same step names and SQL as
 #    racelab's trace of each strategy.
 #  - Closing drops the room's schema; the students are told and exit 0.
+#  - The screens in tmux: the projector at 132x40 (the code in big digits, the
+#    join command whole, lanes, a hostile name as text, the verdict, q asks
+#    first, the terminal restored), a student at 80x24 (the next step and its
+#    SQL before it is taken, the lane, told when the room closes).
 #  - racelab room host on 127.0.0.1 only: a student joins over TCP with the
 #    generated password (SCRAM), a wrong password is refused (69) and not echoed,
 #    the password is printed once, and stopping removes the server's directory.
@@ -29,6 +33,7 @@ use Test::More;
 use IO::Select;
 use IO::Socket::INET;
 use IPC::Open2;
+use Encode ();
 use POSIX qw(WNOHANG);
 use Time::HiRes qw(sleep time);
 
@@ -343,6 +348,85 @@ like(RaceTest::slurp("$tmp/s1.out"), qr/room $code was closed by the instructor/
     ok($p->wait_for(qr/is closed/, 30), 'coupon: the room closes');
     is(RaceTest::wait_exit($p->{pid}, 30), 0, 'coupon: the projector exits 0');
     RaceTest::wait_exit($_, 30) for @pids;
+}
+
+
+# ---- the screens, in tmux: the projector at 132x40, a student at 80x24 -------------
+
+SKIP: {
+    skip 'tmux is not installed', 1 if system('tmux -V >/dev/null 2>&1') != 0;
+    my $SOCK = private_tmp() . '/tmux';
+    my $tm = sub { system('tmux', '-S', $SOCK, '-f', '/dev/null', @_) == 0 };
+    my $cap = sub { Encode::decode('UTF-8', scalar `tmux -S '$SOCK' capture-pane -p -t '$_[0]' 2>/dev/null`) };
+    my $until = sub {
+        my ($pane, $re, $what) = @_;
+        my $end = time + 30;
+        my $text = '';
+        while (time < $end) {
+            $text = $cap->($pane);
+            return $text if $text =~ $re;
+            sleep 0.05;
+        }
+        diag("timed out waiting for $what; the pane shows:\n$text");
+        return undef;
+    };
+    my $shell = sub {
+        my ($cmd) = @_;
+        return "$cmd; echo racelab-exit=\$?; echo tty: \$(stty -a | tr ' ;' '\\n\\n'"
+            . " | grep -x -e icanon -e -icanon -e echo -e -echo); sleep 600";
+    };
+    $tm->('new-session', '-d', '-s', 'proj', '-x', 132, '-y', 40, '-e', 'LANG=C.UTF-8',
+          '-e', 'LC_ALL=C.UTF-8', $shell->("'$RACELAB' room open -d '$pg' -n 1"));
+    my $screen = $until->('proj', qr/Nobody has joined yet/, 'the projector');
+    my ($c) = ($screen // '') =~ /racelab room (\d{6})/;
+    ok($screen && $screen =~ /█/, 'projector: the code in big digits');
+    like($screen // '', qr/^  racelab room join -d '[^']+' $c --name YOUR_NAME\s*$/m,
+         'projector: the join command whole, on a line of its own');
+    $tm->('new-session', '-d', '-s', 'stu', '-x', 80, '-y', 24, '-e', 'LANG=C.UTF-8',
+          '-e', 'LC_ALL=C.UTF-8', $shell->("'$RACELAB' room join -d '$as_student' $c --name Ada"));
+    ok($until->('stu', qr/Waiting for the instructor to start a round/, 'the student'),
+       'student: waits for the round');
+    my @pids;
+    for my $name ('Bob', "x'); DROP SCHEMA racelab_room_$c CASCADE; --") {
+        my $pid = fork // die;
+        if (!$pid) {
+            open STDIN, '<', '/dev/null';
+            open STDOUT, '>', '/dev/null';
+            open STDERR, '>', '/dev/null';
+            exec $RACELAB, 'room', 'join', '-d', $as_student, $c, '--name', $name, '--auto' or exit 127;
+        }
+        push @pids, $pid;
+    }
+    $screen = $until->('proj', qr/3 students here/, 'three students');
+    like($screen // '', qr/^\s+\d+ Ada\b/m, 'projector: a lane for the student');
+    like($screen // '', qr/^\s+\d+ x'\); DROP SCHEMA rac/m, 'projector: the hostile name as text');
+    $tm->('send-keys', '-t', 'proj', 's');
+    $screen = $until->('stu', qr/Your next step: read/, 'the first step');
+    like($screen // '', qr/SELECT number_sold FROM products WHERE id = 1/,
+         'student: the next step and its SQL, before it is taken');
+    $tm->('send-keys', '-t', 'stu', 'Space');
+    $screen = $until->('stu', qr/read -> \d+/, 'the read');
+    like($screen // '', qr/Your next step: write.*\n.*number_sold = \$1 WHERE id = 1\s+\(\$1 = \d+\)/,
+         'student: the read is on the lane, the write shows the value it will write');
+    ok($until->('proj', qr/^\s+\d+ Ada\s.*read=\d+/m, 'the read on the projector'),
+       'projector: the student\'s read is on the student\'s lane');
+    $tm->('send-keys', '-t', 'stu', 'Space');
+    $screen = $until->('proj', qr/round 1 over/, 'the verdict');
+    like($screen // '', qr/(?:sales? lost|sales counted)/, 'projector: the database\'s verdict');
+    like($screen // '', qr/number_sold = \d+ .* 3 sales committed this round/,
+         'projector: the live counts');
+    $tm->('send-keys', '-t', 'proj', 'q');
+    ok($until->('proj', qr/close the room and drop everything in it\? y\/n/, 'the question'),
+       'projector: q asks before closing');
+    $tm->('send-keys', '-t', 'proj', 'y');
+    $screen = $until->('proj', qr/racelab-exit=/, 'the end');
+    like($screen // '', qr/racelab-exit=0/, 'projector: exits 0');
+    like($screen // '', qr/tty: icanon echo|tty: echo icanon/, 'projector: the terminal is restored');
+    $screen = $until->('stu', qr/racelab-exit=/, 'the student\'s end');
+    like($screen // '', qr/was closed by the instructor.*\n.*racelab-exit=0/s,
+         'student: told the room closed, exits 0');
+    RaceTest::wait_exit($_, 30) for @pids;
+    system("tmux -S '$SOCK' kill-server 2>/dev/null");
 }
 
 psql("DROP ROLE IF EXISTS $role");
