@@ -127,35 +127,66 @@ void room_code_new(char *code)
 	code[ROOM_CODE_LEN] = '\0';
 }
 
+/* The length of the character at P if it is valid UTF-8 and no control
+ * character (C0, DEL, C1 would move a terminal's cursor), else 0. */
+static int printable_char(const unsigned char *p)
+{
+	int len = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
+	          : (*p & 0xf8) == 0xf0 ? 4 : 0;
+	uint32_t cp;
+
+	if (!len)
+		return 0;
+	cp = len == 1 ? *p : (uint32_t)(*p & (0x7f >> len));
+	for (int i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp < 0xe000) ||
+	    (len > 1 && cp < (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u)))
+		return 0;
+	return len;
+}
+
 int room_name_valid(const char *name)
 {
 	const unsigned char *p = (const unsigned char *)name;
-	int chars = 0;
+	int chars = 0, len;
 
 	if (!name)
 		return 0;
-	while (*p) {
-		int len = *p < 0x80 ? 1 : (*p & 0xe0) == 0xc0 ? 2 : (*p & 0xf0) == 0xe0 ? 3
-		          : (*p & 0xf8) == 0xf0 ? 4 : 0;
-		uint32_t cp;
+	for (; *p; p += len, chars++)
+		if (!(len = printable_char(p)))
+			return 0;
+	return chars >= 1 && chars <= ROOM_NAME_MAX;
+}
 
-		if (!len)
-			return 0;
-		cp = len == 1 ? *p : (uint32_t)(*p & (0x7f >> len));
-		for (int i = 1; i < len; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
+/* NAME as the projector shows it: a name that reached the table some other way
+ * than racelab's client (psql, as the students' role) is still only text. */
+static void printable_name(char *out, size_t n, const char *name)
+{
+	const unsigned char *p = (const unsigned char *)name;
+	size_t used = 0;
+	int chars = 0;
+
+	while (*p && chars < ROOM_NAME_MAX) {
+		int len = printable_char(p);
+
+		if (used + (size_t)(len ? len : 1) + 1 > n)
+			break;
+		if (len) {
+			memcpy(out + used, p, (size_t)len);
+			used += (size_t)len;
+			p += len;
+		} else {
+			out[used++] = '?';
+			p++;
 		}
-		/* control characters (C0, DEL, C1) would move the cursor on a screen */
-		if (cp < 0x20 || (cp >= 0x7f && cp < 0xa0) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp < 0xe000) || (len > 1 && cp < (len == 2 ? 0x80u
-		    : len == 3 ? 0x800u : 0x10000u)))
-			return 0;
-		p += len;
 		chars++;
 	}
-	return chars >= 1 && chars <= ROOM_NAME_MAX;
+	out[used] = '\0';
 }
 
 /* ---- connections ---------------------------------------------------------------- */
@@ -829,7 +860,7 @@ int room_model_join(struct room_model *m, int id, const char *name, int pid)
 	memset(s, 0, sizeof *s);
 	s->id = id;
 	s->pid = pid;
-	snprintf(s->name, sizeof s->name, "%s", name);
+	printable_name(s->name, sizeof s->name, name);
 	return 1;
 }
 

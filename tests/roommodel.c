@@ -107,6 +107,10 @@ int main(void)
 	ok(m.nseats == 3 && m.seats[0].id == 1 && m.seats[1].id == 2 && m.seats[2].id == 3,
 	   "seats are kept in id order");
 	is_str(room_model_seat(&m, 2)->name, "x'); DROP SCHEMA x; --", "a name is kept as it is");
+	room_model_join(&m, 7, "a\033[2Jb\302\233c\377", 107);
+	is_str(room_model_seat(&m, 7)->name, "a?[2Jb?c?",
+	       "a name with control characters that got in another way is shown without them");
+	room_model_seat(&m, 7)->gone = 1;      /* and leaves */
 	ok(!room_model_seat(&m, 4), "no seat for a student who has not joined");
 
 	/* exactly once, in order */
