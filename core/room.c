@@ -181,8 +181,14 @@ static void printable_name(char *out, size_t n, const char *name)
 			used += (size_t)len;
 			p += len;
 		} else {
+			/* one '?' for the whole character, if it is one */
+			int skip = *p >= 0xc0 && *p < 0xf8 ? (*p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4) : 1;
+
+			for (int i = 1; i < skip; i++)
+				if ((p[i] & 0xc0) != 0x80)
+					skip = 1;
 			out[used++] = '?';
-			p++;
+			p += skip;
 		}
 		chars++;
 	}
