@@ -197,6 +197,22 @@ sub on_terminal {
     return ($up ? $status // 124 : 124, $t, $up ? '' : 'the dashboard did not come up');
 }
 
+# One free port on 127.0.0.1 for every room host the docs show (so that the
+# same command shown twice runs once).
+my $room_port;
+sub room_port {
+    require IO::Socket::INET;
+    for (1 .. 50) {
+        last if $room_port;
+        my $p = 20000 + int(rand(30000));
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $p,
+                                      Listen => 1, ReuseAddr => 1) or next;
+        close $s;
+        $room_port = $p;
+    }
+    return $room_port;
+}
+
 # racelab room: open and join on the test server (stdin is /dev/null: a room
 # opened closes at once); host on the loopback address only, on a free port,
 # whatever the docs show (stdin closed: it stops at once).
@@ -212,17 +228,7 @@ sub prepare_room {
             if ($w[$i] =~ /^--(?:listen|port)$/) { $i++; next }
             push @v, $w[$i];
         }
-        require IO::Socket::INET;
-        my $port;
-        for (1 .. 50) {
-            my $p = 20000 + int(rand(30000));
-            my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $p,
-                                          Listen => 1, ReuseAddr => 1) or next;
-            close $s;
-            $port = $p;
-            last;
-        }
-        return ([@v, '--listen', '127.0.0.1', '--port', $port]);
+        return ([@v, '--listen', '127.0.0.1', '--port', room_port()]);
     }
     return (undef, 'PostgreSQL: RACELAB_TEST_PG is unset') unless $PG;
     my @v;

@@ -419,10 +419,10 @@ SKIP: {
     ok($until->('proj', qr/close the room and drop everything in it\? y\/n/, 'the question'),
        'projector: q asks before closing');
     $tm->('send-keys', '-t', 'proj', 'y');
-    $screen = $until->('proj', qr/racelab-exit=/, 'the end');
+    $screen = $until->('proj', qr/racelab-exit=\d+\s+tty: \S/, 'the end');
     like($screen // '', qr/racelab-exit=0/, 'projector: exits 0');
     like($screen // '', qr/tty: icanon echo|tty: echo icanon/, 'projector: the terminal is restored');
-    $screen = $until->('stu', qr/racelab-exit=/, 'the student\'s end');
+    $screen = $until->('stu', qr/racelab-exit=\d+\s+tty: \S/, 'the student\'s end');
     like($screen // '', qr/was closed by the instructor.*\n.*racelab-exit=0/s,
          'student: told the room closed, exits 0');
     RaceTest::wait_exit($_, 30) for @pids;
