@@ -269,18 +269,24 @@ static int finish_round(struct projector *p, char *err)
 	char line[600];
 
 	/* the rows of students who left just now, the last of them */
-	if (room_model_poll(p->c, m, 1, show_row, show_seat, p, err) < 0 ||
+	if (room_model_poll(p->c, m, ROOM_POLL_STUDENTS | ROOM_POLL_GONE, show_row, show_seat,
+	                    p, err) < 0 ||
 	    room_check(p->c, m->effects, &m->check, err) || room_over(p->c, err))
 		return -1;
 	m->checked = 1;
+	m->count = m->check.observed;   /* what the verdict was read from */
 	m->info.state = ROOM_IDLE;
 	verdict(m->info.scenario, &m->check, m->effects, p->verdict, sizeof p->verdict);
 	p->have_verdict = 1;
 	p->verdict_bad = m->check.anomalies > 0;
 	if (m->check.anomalies > 0 && safe_strategy(m->info.scenario, m->info.strategy))
 		p->status = EX_ANOMALY;
-	snprintf(line, sizeof line, "round %d over (%s): %s", m->info.round, m->info.strategy,
-	         p->verdict);
+	if (p->ui)      /* the verdict has a line of its own: say what comes next */
+		snprintf(line, sizeof line, "round %d (%s) is over: s starts the next, n/a/l"
+		         " choose its strategy", m->info.round, m->info.strategy);
+	else
+		snprintf(line, sizeof line, "round %d over (%s): %s", m->info.round,
+		         m->info.strategy, p->verdict);
 	say(p, line);
 	if (!p->ui)
 		printf("check: round=%d strategy=%s steps=%" PRId64 " effects=%" PRId64
@@ -388,7 +394,8 @@ static int close_room(struct projector *p, char *err)
 	while (p->m.info.state == ROOM_ENDING && sys_now_ns() < until) {
 		struct pollfd fd = { room_conn_socket(p->c), POLLIN, 0 };
 
-		if (room_model_poll(p->c, &p->m, 1, show_row, show_seat, p, err) < 0)
+		if (room_model_poll(p->c, &p->m, ROOM_POLL_STUDENTS | ROOM_POLL_GONE, show_row,
+		                    show_seat, p, err) < 0)
 			break;
 		if (room_model_round_done(&p->m))
 			break;
@@ -515,7 +522,7 @@ static int room_open(int argc, char **argv)
 	int no_ui = 0, ch, rc = 0, confirm = 0, created = 0;
 	char err[ROOM_ERRLEN], password[256] = "", q[512];
 	struct projector p = { 0 };
-	int64_t next_tick = 0;
+	int64_t next_tick = 0, count_at = 0;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "d:s:n:h", opts, NULL)) != -1) {
@@ -619,12 +626,20 @@ static int room_open(int argc, char **argv)
 		now = sys_now_ns();
 		tick = now >= next_tick;
 		if (news > 0 || tick) {
-			int applied = room_model_poll(p.c, &p.m, tick, show_row, show_seat, &p, err);
+			unsigned what = room_conn_news(p.c);
+			int applied = room_model_poll(p.c, &p.m, (tick ? ROOM_POLL_STUDENTS |
+			                              ROOM_POLL_GONE : 0) | (what & ROOM_NEWS('j')
+			                              ? ROOM_POLL_STUDENTS : 0), show_row,
+			                              show_seat, &p, err);
 
 			if (applied < 0)
 				goto fail;
-			if (p.ui && (applied > 0 || tick) && room_count(p.c, &p.m.count, err) == 0)
+			/* the shared count: at most ten times a second */
+			if (p.ui && (applied > 0 || tick) && now - count_at >= 100000000LL &&
+			    room_count(p.c, &p.m.count, err) == 0) {
+				count_at = now;
 				p.dirty = 1;
+			}
 			if (tick)
 				next_tick = now + TICK_MS * 1000000LL;
 			if (!p.ui)

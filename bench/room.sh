@@ -50,7 +50,7 @@ for ((i = 1; i <= STUDENTS; i++)); do
 done
 wait_pane "$STUDENTS students here" 60
 tmux -S "$SOCK" send-keys -t room s
-wait_pane 'round 1 over' 300
+wait_pane 'round 1 \(naive\) is over' 300
 tmux -S "$SOCK" send-keys -t room q
 sleep 0.2
 tmux -S "$SOCK" send-keys -t room y

@@ -1042,7 +1042,7 @@ static int fetch_gone(struct room_conn *c, struct room_model *m, room_seat_fn se
 	return 0;
 }
 
-int room_model_poll(struct room_conn *c, struct room_model *m, int check_gone,
+int room_model_poll(struct room_conn *c, struct room_model *m, int what,
                     room_show_fn show, room_seat_fn seat, void *arg, char *err)
 {
 	char *last = NULL;
@@ -1051,12 +1051,13 @@ int room_model_poll(struct room_conn *c, struct room_model *m, int check_gone,
 	int applied = 0, maxid;
 	int64_t now;
 
-	if (fetch_students(c, m, seat, arg, err))
+	if ((what & ROOM_POLL_STUDENTS) && fetch_students(c, m, seat, arg, err))
 		return -1;
 	/* '{3,0,7}': the last row applied of students 1, 2, 3 … as an array the
-	 * query indexes by student id; each student's new rows come by its key. */
+	 * query indexes by student id; each student's new rows come by its key.
+	 * A student not known yet is -1: its rows wait until it is. */
 	maxid = m->nseats ? m->seats[m->nseats - 1].id : 0;
-	cap = (size_t)maxid * 12 + 3;
+	cap = (size_t)maxid * 12 + 4;
 	if (!(last = malloc(cap))) {
 		snprintf(err, ROOM_ERRLEN, "out of memory");
 		return -1;
@@ -1066,7 +1067,7 @@ int room_model_poll(struct room_conn *c, struct room_model *m, int check_gone,
 		struct room_seat *s = room_model_seat(m, id);
 
 		len += (size_t)snprintf(last + len, cap - len, "%s%d", id > 1 ? "," : "",
-		                        s ? s->last_n : 0);
+		                        s ? s->last_n : -1);
 	}
 	snprintf(last + len, cap - len, "}");
 	{
@@ -1076,7 +1077,8 @@ int room_model_poll(struct room_conn *c, struct room_model *m, int check_gone,
 		        " t.changes, t.effect, t.t_key"
 		        " FROM unnest($1::integer[]) WITH ORDINALITY AS k(last, student)"
 		        " CROSS JOIN LATERAL (SELECT * FROM steps s WHERE s.student = k.student"
-		        " AND s.n > k.last ORDER BY s.n) t ORDER BY t.student, t.n", 1, args, &r,
+		        " AND s.n > k.last ORDER BY s.n) t WHERE k.last >= 0"
+		        " ORDER BY t.student, t.n", 1, args, &r,
 		        "cannot read the steps", err)) {
 			free(last);
 			return -1;
@@ -1104,7 +1106,7 @@ int room_model_poll(struct room_conn *c, struct room_model *m, int check_gone,
 		}
 	}
 	PQclear(r);
-	if (check_gone && fetch_gone(c, m, seat, arg, err))
+	if ((what & ROOM_POLL_GONE) && fetch_gone(c, m, seat, arg, err))
 		return -1;
 	return applied;
 }

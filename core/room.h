@@ -264,13 +264,16 @@ int room_model_round_done(const struct room_model *m);
 /* Keep every key press → applied delay in m->lags (make bench). */
 int room_model_keep_lags(struct room_model *m);
 
-/* Projector: fetch new students, new rows (applying each, calling SHOW for each
- * applied if not NULL) and who has gone.  Returns rows applied, or -1 with err. */
+/* Projector: fetch new rows of the students it knows (applying each, calling SHOW
+ * for each applied if not NULL) and, as WHAT asks, new students and who has gone.
+ * Returns rows applied, or -1 with err. */
+#define ROOM_POLL_STUDENTS 1            /* someone joined: read the students */
+#define ROOM_POLL_GONE 2                /* see who has gone */
 typedef void (*room_show_fn)(const struct room_model *m, const struct room_seat *s,
                              const struct room_row *row, void *arg);
 typedef void (*room_seat_fn)(const struct room_model *m, const struct room_seat *s,
                              const char *what, void *arg);
-int room_model_poll(struct room_conn *c, struct room_model *m, int check_gone,
+int room_model_poll(struct room_conn *c, struct room_model *m, int what,
                     room_show_fn show, room_seat_fn seat, void *arg, char *err);
 
 #endif

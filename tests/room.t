@@ -411,7 +411,7 @@ SKIP: {
     ok($until->('proj', qr/^\s+\d+ Ada\s.*read=\d+/m, 'the read on the projector'),
        'projector: the student\'s read is on the student\'s lane');
     $tm->('send-keys', '-t', 'stu', 'Space');
-    $screen = $until->('proj', qr/round 1 over/, 'the verdict');
+    $screen = $until->('proj', qr/round 1 \(naive\) is over/, 'the verdict');
     like($screen // '', qr/(?:sales? lost|sales counted)/, 'projector: the database\'s verdict');
     like($screen // '', qr/number_sold = \d+ .* 3 sales committed this round/,
          'projector: the live counts');
