@@ -21,6 +21,8 @@ const char cli_usage[] =
 "       racelab lessons                  list the lessons\n"
 "       racelab lesson N [OPTIONS]       run lesson N (its options come first,\n"
 "                                        yours after, so yours win)\n"
+"       racelab room open|join|host      a classroom racing on one shared\n"
+"                                        PostgreSQL (racelab room --help)\n"
 "       racelab --help | --version\n"
 "\n"
 "Scenarios:\n"

@@ -23,6 +23,7 @@
 #include "lesson.h"
 #include "both.h"
 #include "orders.h"
+#include "room_cmd.h"
 #include "sweep.h"
 #include "../core/cast.h"
 #include "../core/finish.h"
@@ -343,6 +344,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	setlocale(LC_ALL, "");
+	/* racelab room open|join|host: a command line and a loop of its own */
+	if (argc > 1 && !strcmp(argv[1], "room"))
+		return room_cmd_main(argc - 1, argv + 1);
 	rc = cli_parse(argc, argv, &cli, err, sizeof err);
 	if (rc) {
 		fprintf(stderr, "racelab: %s\n", err);

@@ -70,6 +70,6 @@ else
 	echo; echo "PostgreSQL: skipped (RACELAB_TEST_PG is unset; make bench starts a server)"
 fi
 
-for b in bench/schedule.sh bench/dashboard.sh bench/procs.sh; do
+for b in bench/schedule.sh bench/dashboard.sh bench/procs.sh bench/room.sh; do
 	if [ -x "$b" ]; then echo; RACELAB=$RACELAB "$b"; fi
 done

@@ -79,7 +79,7 @@ sub not_a_command {
     my ($cmd) = @_;
     (my $bare = $cmd) =~ s/"[^"]*"|'[^']*'//g;             # quoted values are fine
     return $bare =~ /^racelab \S+:/ || $bare =~ /[\[\]|…]|\.\.\./
-        || $bare =~ /\b(?:N|SCENARIO|OPTIONS|CONNINFO|DIR|WHERE|MS|LIST|SPEC|THREADS|OPS)\b/;
+        || $bare =~ /\b(?:N|SCENARIO|OPTIONS|CONNINFO|DIR|WHERE|MS|LIST|SPEC|THREADS|OPS|CODE)\b/;
 }
 
 # [file, line number, command text, comment] for every command in a Markdown file.
@@ -140,6 +140,7 @@ sub prepare {
     my ($cmd, $e) = @_;
     my @w = shellwords($cmd);
     shift @w;                                   # "racelab"
+    return prepare_room(@w) if @w && $w[0] eq 'room';
     my $is = sub { my $re = shift; scalar grep { /$re/ } @w };
     my $pg = 0;
     for my $i (0 .. $#w) {
@@ -200,6 +201,48 @@ sub on_terminal {
     system('tmux', '-S', $tmux_sock, 'kill-session', '-t', $name);
     my ($status) = $t =~ /racelab-exit=(\d+)/;
     return ($up ? $status // 124 : 124, $t, $up ? '' : 'the dashboard did not come up');
+}
+
+# One free port on 127.0.0.1 for every room host the docs show (so that the
+# same command shown twice runs once).
+my $room_port;
+sub room_port {
+    require IO::Socket::INET;
+    for (1 .. 50) {
+        last if $room_port;
+        my $p = 20000 + int(rand(30000));
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => $p,
+                                      Listen => 1, ReuseAddr => 1) or next;
+        close $s;
+        $room_port = $p;
+    }
+    return $room_port;
+}
+
+# racelab room: open and join on the test server (stdin is /dev/null: a room
+# opened closes at once); host on the loopback address only, on a free port,
+# whatever the docs show (stdin closed: it stops at once).
+sub prepare_room {
+    my @w = @_;
+    my $sub = $w[1] // '';
+    return (\@w) if grep { /^(?:-h|--help)$/ } @w;
+    if ($sub eq 'host') {
+        return (undef, 'no PostgreSQL server binaries')
+            unless glob('/usr/lib/postgresql/*/bin/initdb') || $ENV{PG_BINDIR};
+        my @v = ('room', 'host');
+        for (my $i = 2; $i < @w; $i++) {
+            if ($w[$i] =~ /^--(?:listen|port)$/) { $i++; next }
+            push @v, $w[$i];
+        }
+        return ([@v, '--listen', '127.0.0.1', '--port', room_port()]);
+    }
+    return (undef, 'PostgreSQL: RACELAB_TEST_PG is unset') unless $PG;
+    my @v;
+    for (my $i = 0; $i < @w; $i++) {
+        if ($w[$i] eq '-d' || $w[$i] eq '--db') { $i++; next }
+        push @v, $w[$i];
+    }
+    return ([@v, '-d', $PG, '--no-ui']);
 }
 
 # A command shown twice (in a lesson's "Run it" and in its exercise, say) runs once.
