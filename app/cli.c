@@ -71,6 +71,9 @@ const char cli_usage[] =
 "      --no-ui           plain text report (the default when not on a terminal)\n"
 "      --json            the JSON report on stdout\n"
 "      --trace           print every step as it happens\n"
+"      --no-pause        racelab lesson N: do not wait for a key before the demo\n"
+"                        and before each answer (implied when stdin or stdout\n"
+"                        is not a terminal)\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
@@ -82,7 +85,7 @@ const char cli_usage[] =
 "Each strategy runs in a schema of its own, dropped at the end.\n";
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
-       OPT_LATENCY, OPT_PROCS, OPT_PRESENT };
+       OPT_LATENCY, OPT_PROCS, OPT_PRESENT, OPT_NO_PAUSE };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -100,6 +103,7 @@ static const struct option options[] = {
 	{ "latency", required_argument, NULL, OPT_LATENCY },
 	{ "procs", no_argument, NULL, OPT_PROCS },
 	{ "present", no_argument, NULL, OPT_PRESENT },
+	{ "no-pause", no_argument, NULL, OPT_NO_PAUSE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -459,6 +463,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 				         CLI_LATENCIES);
 				return EX_USAGE;
 			}
+			break;
+		case OPT_NO_PAUSE:
+			c->no_pause = 1;
 			break;
 		case 'h':
 			c->action = ACT_HELP;

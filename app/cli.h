@@ -56,6 +56,7 @@ struct cli {
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
 	int step;                       /* --step: the dashboard in step mode */
 	int lesson;                     /* ACT_LESSON: the lesson's number */
+	int no_pause;                   /* --no-pause: a lesson waits for no key */
 	int nopts;                      /* argv[1..nopts] were options (getopt moves the
 	                                   words to the end), for lesson_argv */
 };
