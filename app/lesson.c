@@ -383,8 +383,9 @@ int lesson_list(FILE *out, char *err, size_t errlen)
 		fprintf(out, "%3d  %s\n", l.number, l.title[0] ? l.title : e[i].name);
 		lesson_free(&l);
 	}
-	fprintf(out, "\nracelab lesson N runs lesson N (with --no-ui: its text, then its demo)."
-	        "\nThe lessons are in %s\n", dir);
+	fprintf(out, "\nracelab lesson N runs lesson N: its text, its demo, then the answers;"
+	        " on a terminal\nit waits for a key before the demo and before each answer"
+	        " (--no-pause: it does not).\nThe lessons are in %s\n", dir);
 	return 0;
 }
 
