@@ -473,6 +473,8 @@ void lesson_print_command(FILE *out, const struct lesson *l, int nextra,
 	fprintf(out, "==> racelab%s%s", l->command && *l->command ? " " : "",
 	        l->command ? l->command : "");
 	for (int i = 0; i < nextra; i++) {
+		if (!strcmp(extra[i], "--no-pause"))
+			continue;       /* the lesson's option: the demo would refuse it */
 		fputc(' ', out);
 		print_word(out, extra[i]);
 	}
