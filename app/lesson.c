@@ -614,8 +614,8 @@ enum lesson_go lesson_pause(struct lesson *l, int dashboard)
 {
 	if (l->go == LESSON_GO && l->pause) {
 		fputc('\n', l->out);
-		l->go = lesson_key(l, dashboard ? "run it on the dashboard (q there ends the"
-		                   " run; the lesson goes on after it)" : "run it");
+		l->go = lesson_key(l, dashboard ? "run it on the dashboard, where q ends the run"
+		                   " and the lesson goes on" : "run it");
 		if (l->go != LESSON_GO)
 			fputs("\n", l->out);
 	}
