@@ -27,7 +27,7 @@ plan skip_all => 'tmux is not installed' if system('tmux -V >/dev/null 2>&1') !=
 
 my $SOCK = private_tmp() . '/tmux';
 my $TIMEOUT = $ENV{RACELAB_TMUX_TIMEOUT} // 30;
-END { system("tmux -S '$SOCK' kill-server 2>/dev/null") if $SOCK && -S $SOCK; }
+END { local $?; system("tmux -S '$SOCK' kill-server 2>/dev/null") if $SOCK && -S $SOCK; }
 
 sub tmux { return system('tmux', '-S', $SOCK, '-f', '/dev/null', @_) == 0 }
 # The whole pane, with its scrollback.
