@@ -221,6 +221,8 @@ sub prepare {
         }
     }
     # The dashboard's own commands run on a terminal: see on_terminal below.
+    # A lesson there prints straight through (lesson.t tests its pauses).
+    push @w, '--no-pause' if $is->(qr/^lesson$/) && $is->(qr/^--(?:present|step)$/);
     return (\@w, undef, 'terminal') if $is->(qr/^--(?:present|step)$/) && !$e->{status};
     my $run = !$is->(qr/^(?:lessons?|-h|--help|-V|--version)$/);
     my $listed = $is->(qr/^--schedule$/) && !$is->(qr/^random$/);
