@@ -94,6 +94,8 @@ install: all
 	install -m 755 $(BUILD)/racelab $(DESTDIR)$(BINDIR)/racelab
 	install -m 644 docs/racelab.1 $(DESTDIR)$(MANDIR)/man1/racelab.1
 	install -m 644 lessons/*.md $(DESTDIR)$(DATADIR)/lessons
+	install -d $(DESTDIR)$(DATADIR)/lessons/traces
+	install -m 644 lessons/traces/*.txt $(DESTDIR)$(DATADIR)/lessons/traces
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/racelab $(DESTDIR)$(MANDIR)/man1/racelab.1

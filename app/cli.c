@@ -82,6 +82,9 @@ const char cli_usage[] =
 "                        --schedule give the same file, byte for byte\n"
 "      --svg FILE        write a swimlane picture of the run, for slides\n"
 "      --svg-theme T     light (default) or dark\n"
+"      --no-pause        racelab lesson N: do not wait for a key before the demo\n"
+"                        and before each answer (implied when stdin or stdout\n"
+"                        is not a terminal)\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
@@ -94,7 +97,7 @@ const char cli_usage[] =
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
        OPT_LATENCY, OPT_PROCS, OPT_PRESENT, OPT_RECORD, OPT_RECORD_CLOCK, OPT_SVG,
-       OPT_SVG_THEME };
+       OPT_SVG_THEME, OPT_NO_PAUSE };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -116,6 +119,7 @@ static const struct option options[] = {
 	{ "record-clock", required_argument, NULL, OPT_RECORD_CLOCK },
 	{ "svg", required_argument, NULL, OPT_SVG },
 	{ "svg-theme", required_argument, NULL, OPT_SVG_THEME },
+	{ "no-pause", no_argument, NULL, OPT_NO_PAUSE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -504,6 +508,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			}
 			c->svg_dark = !strcmp(optarg, "dark");
 			theme_given = 1;
+		case OPT_NO_PAUSE:
+			c->no_pause = 1;
 			break;
 		case 'h':
 			c->action = ACT_HELP;

@@ -60,6 +60,7 @@ struct cli {
 	const char *svg;                /* --svg FILE, or NULL */
 	int svg_dark;                   /* --svg-theme dark */
 	int lesson;                     /* ACT_LESSON: the lesson's number */
+	int no_pause;                   /* --no-pause: a lesson waits for no key */
 	int nopts;                      /* argv[1..nopts] were options (getopt moves the
 	                                   words to the end), for lesson_argv */
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #ifndef RACELAB_DATADIR                 /* the Makefile passes $(DATADIR) */
@@ -220,6 +221,14 @@ static int directive(const char *line, size_t len, const char *key, char **val)
 	return 1;
 }
 
+/* LINE (LEN bytes) opens an HTML comment: "<!--" after optional blanks. */
+static int comment_opens(const char *line, size_t len)
+{
+	while (len && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	return len >= 4 && !strncmp(line, "<!--", 4);
+}
+
 /* Split S into words the way a shell would for a plain command line: blanks
  * separate, '...' and "..." quote, a backslash escapes the next character
  * (except inside '...').  Returns the number of words, or -1. */
@@ -273,7 +282,7 @@ static int parse(struct lesson *l, const char *text, char *err, size_t errlen)
 	char *out = before;
 	size_t blen = 0, alen = 0, *olen = &blen;
 	const char *p = text;
-	int lineno = 0;
+	int lineno = 0, in_comment = 0;
 
 	if (!before || !after) {
 		free(before);
@@ -290,7 +299,11 @@ static int parse(struct lesson *l, const char *text, char *err, size_t errlen)
 		int d;
 
 		lineno++;
-		if ((d = directive(p, len, "racelab:", &cmd)) != 0) {
+		if (in_comment) {
+			/* a hidden block (<!-- check ... -->): for tests/docs.t only */
+			if (memmem(p, len, "-->", 3))
+				in_comment = 0;
+		} else if ((d = directive(p, len, "racelab:", &cmd)) != 0) {
 			if (d < 0 || l->command) {
 				free(cmd);
 				if (d < 0)
@@ -306,6 +319,9 @@ static int parse(struct lesson *l, const char *text, char *err, size_t errlen)
 		} else if (directive(p, len, "run", NULL) && out == before) {
 			out = after;
 			olen = &alen;
+		} else if (comment_opens(p, len)) {
+			/* Markdown does not show an HTML comment; neither do we */
+			in_comment = !memmem(p, len, "-->", 3);
 		} else {
 			if (!l->title[0] && len >= 2 && p[0] == '#' && p[1] == ' ')
 				set_title(l->title, sizeof l->title, p, len);
@@ -314,6 +330,11 @@ static int parse(struct lesson *l, const char *text, char *err, size_t errlen)
 			out[(*olen)++] = '\n';
 		}
 		p += len + (nl != NULL);
+	}
+	if (in_comment) {
+		snprintf(err, errlen, "%s: an HTML comment (<!-- ...) is never closed (-->)",
+		         l->path);
+		return EX_SOFTWARE;
 	}
 	before[blen] = '\0';
 	after[alen] = '\0';
@@ -362,8 +383,9 @@ int lesson_list(FILE *out, char *err, size_t errlen)
 		fprintf(out, "%3d  %s\n", l.number, l.title[0] ? l.title : e[i].name);
 		lesson_free(&l);
 	}
-	fprintf(out, "\nracelab lesson N runs lesson N (with --no-ui: its text, then its demo)."
-	        "\nThe lessons are in %s\n", dir);
+	fprintf(out, "\nracelab lesson N runs lesson N: its text, its demo, then the answers;"
+	        " on a terminal\nit waits for a key before the demo and before each answer"
+	        " (--no-pause: it does not).\nThe lessons are in %s\n", dir);
 	return 0;
 }
 
@@ -451,10 +473,86 @@ void lesson_print_command(FILE *out, const struct lesson *l, int nextra,
 	fprintf(out, "==> racelab%s%s", l->command && *l->command ? " " : "",
 	        l->command ? l->command : "");
 	for (int i = 0; i < nextra; i++) {
+		if (!strcmp(extra[i], "--no-pause"))
+			continue;       /* the lesson's option: the demo would refuse it */
 		fputc(' ', out);
 		print_word(out, extra[i]);
 	}
 	fputc('\n', out);
+}
+
+/* Wait for one key on the terminal: raw mode, no echo, then the terminal as it
+ * was.  Ctrl-C is read as a key here (no signal), so nothing can leave the
+ * terminal raw. */
+static enum lesson_go lesson_key(struct lesson *l, const char *prompt)
+{
+	int fd = fileno(l->in);
+	struct termios old, raw;
+	int have = tcgetattr(fd, &old) == 0;
+	ssize_t r;
+	char c = 0;
+
+	fprintf(l->out, "-- %s (any key; q stops the lesson) --", prompt);
+	fflush(l->out);
+	if (have) {
+		raw = old;
+		raw.c_lflag &= ~(tcflag_t)(ICANON | ECHO | ISIG);
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		tcsetattr(fd, TCSANOW, &raw);
+	}
+	do
+		r = read(fd, &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (have)
+		tcsetattr(fd, TCSANOW, &old);
+	fputs("\r\033[K", l->out);      /* the prompt goes; the lesson reads on */
+	fflush(l->out);
+	if (r == 1 && c == 3)
+		return LESSON_INTERRUPTED;
+	return r <= 0 || c == 'q' || c == 'Q' || c == 4 ? LESSON_STOP : LESSON_GO;
+}
+
+/* Print TEXT as the learner reads it: "<details><summary>S</summary>" becomes
+ * "S:", "</details>" goes, and when the lesson pauses, it waits for a key
+ * before "## The answer" and before each <details> (a check's or an exercise's
+ * answer), so that an answer never scrolls past with its question. */
+static enum lesson_go show(struct lesson *l, const char *text)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		size_t ind = strspn(p, " ");    /* an answer may sit inside a list item */
+		const char *t = p + (ind < len ? ind : len);
+		size_t tlen = len - (size_t)(t - p);
+		enum lesson_go go = LESSON_GO;
+
+		if (len >= 13 && !strncmp(p, "## The answer", 13)) {
+			if (l->pause)
+				go = lesson_key(l, "the answer");
+			if (go == LESSON_GO)
+				fprintf(l->out, "%.*s\n", (int)len, p);
+		} else if (tlen >= 18 && !strncmp(t, "<details><summary>", 18)) {
+			const char *s = t + 18, *e = memmem(s, tlen - 18, "</summary>", 10);
+			int slen = e ? (int)(e - s) : (int)(tlen - 18);
+			char what[200];
+
+			snprintf(what, sizeof what, "%.*s", slen, s);
+			if (l->pause)
+				go = lesson_key(l, what);
+			if (go == LESSON_GO)
+				fprintf(l->out, "%.*s%s:\n", (int)(t - p), p, what);
+		} else if (!(tlen >= 10 && !strncmp(t, "</details>", 10))) {
+			fprintf(l->out, "%.*s\n", (int)len, p);
+		}
+		if (go != LESSON_GO)
+			return go;
+		p += len + (nl != NULL);
+	}
+	fflush(l->out);
+	return LESSON_GO;
 }
 
 int lesson_start(struct lesson *l, struct cli *cli, char **argv, char *err, size_t errlen)
@@ -499,30 +597,45 @@ int lesson_start(struct lesson *l, struct cli *cli, char **argv, char *err, size
 		lesson_free(l);
 		return EX_USAGE;
 	}
-	if (cli->output != OUT_JSON) {
-		fputs(l->before, stdout);
-		lesson_print_command(stdout, l, nextra, extra);
-		fflush(stdout);
+	l->in = stdin;
+	l->out = stdout;
+	l->quiet = cli->output == OUT_JSON;
+	l->pause = !l->quiet && !cli->no_pause && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	if (!l->quiet) {
+		l->go = show(l, l->before);
+		if (l->go == LESSON_GO)
+			lesson_print_command(l->out, l, nextra, extra);
+		fflush(l->out);
 	}
 	return 0;
 }
 
-void lesson_pause(FILE *in, FILE *out)
+enum lesson_go lesson_pause(struct lesson *l, int dashboard)
 {
-	int c;
+	if (l->go == LESSON_GO && l->pause) {
+		fputc('\n', l->out);
+		l->go = lesson_key(l, dashboard ? "run it on the dashboard, where q ends the run"
+		                   " and the lesson goes on" : "run it");
+		if (l->go != LESSON_GO)
+			fputs("\n", l->out);
+	}
+	return l->go;
+}
 
-	fputs("\nPress Enter to run it on the dashboard (q there ends it; the lesson goes"
-	      " on after it). ", out);
-	fflush(out);
-	while ((c = getc(in)) != EOF && c != '\n')
-		;
+int lesson_stopped(struct lesson *l)
+{
+	int status = l->go == LESSON_INTERRUPTED ? 130 : 0;
+
+	fflush(l->out);
+	lesson_free(l);
+	return status;
 }
 
 int lesson_finish(struct lesson *l, const struct cli *cli, int status)
 {
 	const char *what;
 
-	if (cli->output != OUT_JSON) {
+	if (!l->quiet) {
 		switch (status) {
 		case 0:
 			what = ": every safe strategy kept its invariant";
@@ -537,11 +650,12 @@ int lesson_finish(struct lesson *l, const struct cli *cli, int status)
 			what = ": the demo did not run to the end";
 			break;
 		}
-		printf("==> exit status %d%s\n", status, what);
-		if (status != 130)
-			fputs(l->after, stdout);
-		fflush(stdout);
+		fprintf(l->out, "==> exit status %d%s\n", status, what);
+		if (status != 130 && show(l, l->after) == LESSON_INTERRUPTED)
+			status = 130;
+		fflush(l->out);
 	}
+	(void)cli;
 	lesson_free(l);
 	return status;
 }

@@ -17,6 +17,32 @@
  * answer is never shown before the run); without it the demo runs after the text.
  * The "expect:" comment is for tests/docs.t; racelab itself ignores it.
  *
+ * Hidden checks.  Every other racelab command a lesson shows (in a fenced block,
+ * for the learner to copy) is run by tests/docs.t too, and what it must print
+ * is kept out of the learner's sight, in a "check" comment anywhere in the file,
+ * keyed to the command exactly as shown (blanks collapsed):
+ *
+ *     <!-- check
+ *     racelab product -s naive -t 1 --no-ui
+ *         "all 2000 sales counted"
+ *     racelab coupon -s naive -t 2 --schedule "t1.check t2.check" --trace
+ *         exit 0 "redeemed 2 times" !"<waiting"
+ *     -->
+ *
+ * A line that starts with "racelab" names a command; the indented lines after it
+ * say what to expect of it, in the "expect:" line's words: exit N (default 0),
+ * "text" (the output has it), !"text" (it has not), /regex/ (it matches).  A
+ * command without a check is still run, and must exit 0.  docs.t fails on a check
+ * whose command the file does not show, so a check cannot go stale unnoticed.
+ * racelab shows no HTML comment: like a Markdown viewer, it prints none of these
+ * (an unclosed one is an error, so it cannot swallow the rest of a lesson).
+ *
+ * On a terminal, racelab lesson N waits for a key before it runs the demo, before
+ * "## The answer" and before each "<details><summary>S</summary>" (a check's or
+ * an exercise's answer, shown as "S:"), so no answer scrolls past with its
+ * question; q stops the lesson (exit 0), Ctrl-C too (exit 130).  --no-pause, or
+ * stdin or stdout not being a terminal, prints straight through.
+ *
  * Where the lessons are: $RACELAB_LESSONS if set; else, relative to the directory
  * of the running binary (/proc/self/exe), the source tree's ../lessons or
  * ../../lessons (a build tree) or ../share/racelab/lessons (an installed
@@ -33,6 +59,13 @@
 
 #define LESSON_MAX_ARGS 48
 
+/* After a pause: go on, stop here (q), or stop because of Ctrl-C. */
+enum lesson_go {
+	LESSON_GO,
+	LESSON_STOP,
+	LESSON_INTERRUPTED,
+};
+
 struct lesson {
 	int number;                     /* from the file name: 02-... is lesson 2 */
 	char title[160];                /* the first "# " heading, "Lesson N:" removed */
@@ -44,6 +77,10 @@ struct lesson {
 	char *argv[LESSON_MAX_ARGS + 1];/* the declared demo, split; NULL-terminated */
 	int argc;
 	char **run_argv;                /* lesson_start: what cli_parse was given */
+	FILE *in, *out;                 /* lesson_start: the terminal, or not */
+	int quiet;                      /* --json: no text at all */
+	int pause;                      /* wait for a key before the demo and answers */
+	enum lesson_go go;              /* LESSON_GO until the learner stops */
 };
 
 /* The lines the dashboard shows under a lesson's demo: "Lesson N: title", then
@@ -72,14 +109,20 @@ void lesson_print_command(FILE *out, const struct lesson *l, int nextra,
 /* racelab lesson N, before the run: load lesson CLI->lesson, parse its demo
  * followed by the user's options (ARGV[1..CLI->nopts]) into CLI, as if typed,
  * then print the text that comes before the demo and the demo's command line
- * (nothing with --json).  Returns 0, or an exit status with one line in err. */
+ * (nothing with --json), pausing before any answer in it.  Returns 0, or an exit
+ * status with one line in err.  After 0, l->go says whether to go on. */
 int lesson_start(struct lesson *l, struct cli *cli, char **argv, char *err, size_t errlen);
 
-/* On a terminal, before the dashboard takes the screen: wait for Enter. */
-void lesson_pause(FILE *in, FILE *out);
+/* Before the demo runs (DASHBOARD: on the dashboard): on a terminal, wait for a
+ * key.  Returns LESSON_GO, or how the learner stopped (see lesson_stopped). */
+enum lesson_go lesson_pause(struct lesson *l, int dashboard);
+
+/* The learner stopped before the demo ran: free L; the exit status (0, or 130
+ * after Ctrl-C). */
+int lesson_stopped(struct lesson *l);
 
 /* After the run that ended with STATUS: say how it ended and print the rest of
- * the text.  Returns the exit status for racelab. */
+ * the text, pausing before each answer.  Returns the exit status for racelab. */
 int lesson_finish(struct lesson *l, const struct cli *cli, int status);
 
 /* The directory the lessons are read from, into buf.  Returns 0, or -1 with a

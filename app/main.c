@@ -378,8 +378,13 @@ int main(int argc, char **argv)
 			fprintf(stderr, "racelab: %s\n", lerr);
 		if (rc || cli.action == ACT_LESSONS)
 			return rc;
-		if (use_dashboard(&cli))        /* let the learner finish reading first */
-			lesson_pause(stdin, stdout);
+		/* let the learner predict first */
+		if (lesson_pause(&lesson, use_dashboard(&cli)) != LESSON_GO)
+			return lesson_stopped(&lesson);
+	} else if (cli.no_pause) {
+		fprintf(stderr, "racelab: --no-pause is for lessons (racelab lesson N"
+		        " --no-pause): a demo never waits for a key\n");
+		return EX_USAGE;
 	}
 	cfg.scenario = cli.scenario;
 	cfg.db = cli.db;

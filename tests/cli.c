@@ -93,6 +93,10 @@ int main(void)
 	is_int(parse("-s naive --step --schedule t3.read", &c, err), 0, "--step, schedule to t3");
 	is_int(c.threads, 3, "a schedule naming t3 has three threads");
 	is_int(parse("lesson 2 --step", &c, err), 0, "lesson N --step");
+	is_int(parse("lesson 2 --no-pause", &c, err), 0, "lesson N --no-pause");
+	is_int(c.no_pause, 1, "--no-pause is kept for the lesson runner");
+	is_int(parse("lesson 2", &c, err), 0, "lesson N");
+	is_int(c.no_pause, 0, "without --no-pause a lesson pauses (on a terminal)");
 
 	refused("--step -s naive,atomic", "--step runs exactly one strategy, not 2");
 	refused("--step -t 10", "-t 10 is too many (allowed 1 to 9 with --step)");

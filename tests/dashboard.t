@@ -380,14 +380,19 @@ for my $b (backends()) {
     # A lesson's demo, presented: lesson 2 is the same schedule.
     $s = 'present-lesson';
     start($s, 100, 30, "lesson 2 --present", TMPDIR => private_tmp());
-    ok(wait_for($s, qr/Enter/i, 'the lesson text'), 'lesson 2 --present: the text first');
+    ok(wait_for($s, qr/-- run it on the dashboard/, 'the lesson text'),
+       'lesson 2 --present: the text first, then a pause');
     tmux('send-keys', '-t', $s, 'Enter');
     ok(wait_for($s, qr/space\/n next step/, 'the presenter'), 'lesson 2 --present: the presenter');
     tmux('send-keys', '-t', $s, 'n') for 1 .. 4;
     ok(wait_for($s, qr/> T2 wrote 1 over T1's 1: T1's sale is lost/, 'the lost update told'),
        "lesson 2 --present: the lesson's schedule, narrated");
     tmux('send-keys', '-t', $s, 'q');
-    ok(wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit'), 'lesson 2 --present: q ends it');
+    ok(wait_for($s, qr/-- the answer \(any key/, 'the pause before the answer'),
+       'lesson 2 --present: q ends the demo, and the lesson waits before its answer');
+    tmux('send-keys', '-t', $s, 'q');
+    like(wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit') // '', qr/racelab-exit=0/,
+         'lesson 2 --present: q at that pause ends it (0)');
 }
 
 # --- NO_COLOR, and a terminal that cannot position the cursor --------------------

@@ -4,16 +4,23 @@
 #  - Every racelab command shown in README.md, lessons/*.md and docs/*.md (a line
 #    in a fenced code block starting "racelab " or "$ racelab ", and an inline
 #    `racelab ...` span), and in the man page's EXAMPLES, runs with --no-ui and
-#    ends with its documented exit status.  A comment after the command says what
-#    to expect:   racelab -t 0   # exit 64
-#                 racelab ... --trace   # "number_sold = 1" !"<waiting"
+#    ends with its documented exit status.  What a command must print is kept out
+#    of the reader's sight, in a hidden check (app/lesson.h has the format):
+#        <!-- check
+#        racelab product -s naive --schedule "t1.read t2.read t1.write t2.write"
+#            "number_sold = 1" !"<waiting"
+#        -->
 #    (exit N: the status, default 0; "text": stdout contains it; !"text": it does
-#    not).  Commands without -n get a small one, so the suite stays quick, unless
-#    their comment names an outcome.  -b postgres runs against $RACELAB_TEST_PG.
-#  - Every lesson's demo, run as `racelab lesson N --no-ui`, ends with the exit
-#    status its <!-- expect: --> line states and prints every outcome it names.
-#  - Each lesson has the parts the course promises, and its SQL is the SQL the
-#    demos run (demos/*.c).
+#    not; /re/: it matches).  A check whose command the file does not show fails,
+#    and so does an expectation left on a line the reader copies.  Commands
+#    without -n get a small one, so the suite stays quick, unless their check
+#    names an outcome.  -b postgres runs against $RACELAB_TEST_PG.
+#  - Every lesson's demo, run as `racelab lesson N --no-ui` (stdin is no
+#    terminal, so it does not pause), ends with the exit status its
+#    <!-- expect: --> line states, prints every outcome it names, shows its text
+#    as written (no comment, each answer whole) and never waits for a key.
+#  - Each lesson has the parts the course promises, every exercise an answer, and
+#    its SQL is the SQL the demos run (demos/*.c).
 #  - docs/racelab.1 is clean under mandoc -Tlint, and its options are --help's.
 use strict;
 use warnings;
@@ -42,10 +49,10 @@ sub slurp_file {
 
 # ---- what a comment after a command expects --------------------------------
 
-# "exit 64", "\"text\"", "!\"text\"" in COMMENT.
+# "exit 64", "\"text\"", "!\"text\"", "/re/" in COMMENT.
 sub expectations {
     my ($comment) = @_;
-    my %e = (status => 0, has => [], hasnt => [], outcome => 0);
+    my %e = (status => 0, has => [], hasnt => [], match => [], outcome => 0);
     $e{status} = $1 if $comment =~ /\bexit\s+(\d+)/;
     while ($comment =~ /(!?)"((?:[^"\\]|\\.)*)"/g) {
         my ($neg, $text) = ($1, $2);
@@ -53,7 +60,45 @@ sub expectations {
         push @{ $neg ? $e{hasnt} : $e{has} }, $text;
         $e{outcome} = 1;
     }
+    (my $unquoted = $comment) =~ s/"(?:[^"\\]|\\.)*"//g;
+    for my $re ($unquoted =~ m{(?<![!"])/((?:[^/\\]|\\.)+)/}g) {
+        push @{ $e{match} }, $re;
+        $e{outcome} = 1;
+    }
     return \%e;
+}
+
+# A command as the checks key it: blanks collapsed, none at the ends.
+sub key_of { my ($c) = @_; $c =~ s/\s+/ /g; $c =~ s/^ | $//g; return $c }
+
+# The hidden checks in TEXT: { command key => its expectations, as text }.
+sub hidden_checks {
+    my ($text) = @_;
+    my %checks;
+    while ($text =~ /^<!--\s*check\s*\n(.*?)^\s*-->\s*$/msg) {
+        my $cur;
+        for my $line (split /\n/, $1) {
+            if ($line =~ /^racelab\b/) { $cur = key_of($line); $checks{$cur} //= '' }
+            elsif ($line =~ /\S/ && defined $cur) { $checks{$cur} .= " $line" }
+        }
+    }
+    return \%checks;
+}
+
+# TEXT as racelab lesson N shows it: no HTML comment; "<details><summary>S
+# </summary>" as "S:"; no "</details>".
+sub rendered {
+    my ($text) = @_;
+    my (@out, $in);
+    my $nl = $text =~ s/\n\z//;
+    for my $line (split /\n/, $text, -1) {
+        if ($in) { $in = 0 if $line =~ /-->/; next }
+        if ($line =~ /^\s*<!--/) { $in = $line !~ /-->/; next }
+        if ($line =~ m{^(\s*)<details><summary>(.*?)</summary>}) { push @out, "$1$2:"; next }
+        next if $line =~ m{^\s*</details>};
+        push @out, $line;
+    }
+    return join("\n", @out) . ($nl && @out ? "\n" : '');
 }
 
 # A command line and its trailing comment: the first " #" outside quotes.
@@ -135,6 +180,21 @@ my @md = grep { -f } ("$ROOT/README.md", glob("$ROOT/lessons/*.md"), glob("$ROOT
 my @commands = ((map { md_commands($_) } @md), man_commands());
 ok(@commands >= 20, 'the docs show racelab commands (' . scalar(@commands) . ' found)');
 
+# Each file's hidden checks, and which of them a shown command uses.
+my (%checks, %used);
+$checks{$_} = hidden_checks(slurp_file($_)) for @md;
+for my $file (@md) {
+    (my $where = $file) =~ s{^\Q$ROOT\E/}{};
+    my %shown = map { key_of($_->[2]) => 1 } grep { $_->[0] eq $file } @commands;
+    my @stale = grep { !$shown{$_} } sort keys %{ $checks{$file} };
+    is_deeply(\@stale, [], "$where: every hidden check names a command it shows")
+        or diag("keys are the command exactly as shown, blanks collapsed");
+    my @visible = map { "line $_->[1]: $_->[2]#$_->[3]" }
+                  grep { $_->[0] eq $file && $_->[3] =~ /(?:^|\s)!?"|\bexit\s+\d/ } @commands;
+    is_deeply(\@visible, [], "$where: no expectation on a line the reader copies")
+        or diag('move it into a hidden <!-- check --> block (app/lesson.h)');
+}
+
 # The arguments to run for a documented command, or (undef, why) to skip it.
 sub prepare {
     my ($cmd, $e) = @_;
@@ -168,6 +228,8 @@ sub prepare {
         }
     }
     # The dashboard's own commands run on a terminal: see on_terminal below.
+    # A lesson there prints straight through (lesson.t tests its pauses).
+    push @w, '--no-pause' if $is->(qr/^lesson$/) && $is->(qr/^--(?:present|step)$/);
     return (\@w, undef, 'terminal') if $is->(qr/^--(?:present|step)$/) && !$e->{status};
     my $run = !$is->(qr/^(?:lessons?|-h|--help|-V|--version)$/);
     my $listed = $is->(qr/^--schedule$/) && !$is->(qr/^random$/);
@@ -262,7 +324,7 @@ for my $c (@commands) {
     my ($file, $line, $cmd, $comment) = @$c;
     (my $where = $file) =~ s{^\Q$ROOT\E/}{};
     $where .= ":$line" if $line;
-    my $e = expectations($comment);
+    my $e = expectations(($checks{$file} // {})->{key_of($cmd)} // '');
     my ($args, $why, $terminal) = prepare($cmd, $e);
     $cmd =~ s/\s+$//;
     SKIP: {
@@ -275,6 +337,7 @@ for my $c (@commands) {
         push @bad, "exit $status, documented $e->{status}" if $status != $e->{status};
         push @bad, "no \"$_\" in the output" for grep { index($out, $_) < 0 } @{ $e->{has} };
         push @bad, "\"$_\" in the output" for grep { index($out, $_) >= 0 } @{ $e->{hasnt} };
+        push @bad, "no match for /$_/" for grep { $out !~ /$_/ } @{ $e->{match} };
         ok(!@bad, "$where: $cmd") or diag(join('; ', @bad) . "\nran: racelab @$args\n"
             . "stderr: $err\nstdout: $out");
     }
@@ -310,6 +373,12 @@ for my $file (@lessons) {
     }
     like($text, qr/^\*\*Goal:\*\*/m, "lesson $num states its goal");
     like($text, qr/<details><summary>Answer/, "lesson $num gives the check question's answer");
+    my ($exercise) = $text =~ /^## (?:Exercise|The challenges)[^\n]*\n(.*?)(?=^## |\z)/ms;
+    my $items = () = ($exercise // '') =~ /^\d+\. /mg;
+    my $answers = () = ($exercise // '') =~ /^\s*<details><summary>/mg;
+    ok($items > 0 && $answers >= $items,
+       "lesson $num: every exercise has a hidden answer ($items exercises, $answers answers)")
+        unless $text =~ /^## Answers$/m;      # lesson 10: the answers have a section
     unlike($text, qr/^```python\n(?:(?!```).)*automic/ms,
            "lesson $num: its Django code spells transaction.atomic");
     like($text, qr/^<!-- run -->$/m, "lesson $num marks where its demo runs");
@@ -337,12 +406,17 @@ for my $file (@lessons) {
     for my $want (@{ $e->{hasnt} }) {
         ok(index($said, $want) < 0, "lesson $num: the demo does not show \"$want\"");
     }
-    for my $re ($expect =~ m{(?<![!"])/((?:[^/\\]|\\.)+)/}g) {
+    for my $re (@{ $e->{match} }) {
         like($said, qr/$re/, "lesson $num: the demo matches /$re/");
     }
-    my ($before) = $text =~ /\A(.*?)^<!-- run -->$/ms;
+    my ($before, $after) = $text =~ /\A(.*?)^<!-- run -->\n(.*)\z/ms;
     $before =~ s/^<!--\s*(?:racelab:|expect:).*-->\n//mg;
-    is($shown, $before, "lesson $num: the text before the demo is shown first, as written");
+    is($shown, rendered($before), "lesson $num: the text before the demo is shown first, as written");
+    my ($tail) = $out =~ /^==> exit status \d+[^\n]*\n(.*)\z/ms;
+    is($tail // '', rendered($after),
+       "lesson $num: after the demo, the rest of its text, every answer whole");
+    unlike($out, qr/any key|<!--|<details>/,
+           "lesson $num: off a terminal it shows no prompt, no comment, no HTML");
 
     # And on PostgreSQL, when there is one: the same exit status.
     SKIP: {
