@@ -508,6 +508,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			}
 			c->svg_dark = !strcmp(optarg, "dark");
 			theme_given = 1;
+			break;
 		case OPT_NO_PAUSE:
 			c->no_pause = 1;
 			break;
