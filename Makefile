@@ -35,10 +35,14 @@ LIB_SRC := $(filter-out app/main.c,$(LIB_SRC))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(wildcard tests/*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.t)
+FUZZ_SRC = $(wildcard tests/fuzz/*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps demo test check test-asan test-tsan bench stress fuzz install uninstall clean
+.PHONY: all deps demo test check test-asan test-tsan bench stress fuzz fuzz-build install \
+	uninstall clean
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/racelab
@@ -57,6 +61,11 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%.t: $(BUILD)/tests/%.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# A libFuzzer target: the library is built with fuzzer-no-link (make fuzz sets SAN).
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -74,6 +83,8 @@ test check: deps
 
 SAN_ASAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_TSAN = -fsanitize=thread
+SAN_FUZZ = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 
 test-asan:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -87,6 +98,16 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/racelab $(BENCH_BIN)
 	RACELAB=$(CURDIR)/$(BUILD)/racelab RACELAB_BUILD=$(CURDIR)/$(BUILD) \
 		scripts/pg-test-server.sh run bench/run.sh
+
+# Every tests/fuzz/NAME.c, built with clang, runs FUZZ_SECONDS from the seed corpus
+# tests/fuzz/corpus/NAME/ (new inputs go to build-fuzz/corpus/NAME, crashes to
+# build-fuzz/crash-NAME-*).
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang SAN="$(SAN_FUZZ)" \
+		CFLAGS="-O1 -g" fuzz-build
+	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=%)
+
+fuzz-build: $(FUZZ_BIN)
 
 stress: deps
 	@$(MAKE) --no-print-directory $(BUILD)/racelab
@@ -103,6 +124,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)/lessons
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
