@@ -23,6 +23,7 @@
 #include "orders.h"
 #include "sweep.h"
 #include "../core/finish.h"
+#include "../core/history.h"
 #include "../core/run.h"
 #include "../core/trace.h"
 #include "../viz/viz.h"
@@ -104,6 +105,51 @@ static uint64_t fresh_seed(void)
 	        (uint64_t)getpid() << 16) % 1000000;
 }
 
+/* RACELAB_CHECK_HISTORY=1 (tests/history.t, make stress): check each strategy's
+ * history as well as its final count (core/history.h), and say on stderr what
+ * it shows, one line per strategy. */
+struct tee {
+	ev_fn show;
+	void *show_arg;
+	struct history *hist;
+};
+
+static void tee_event(const struct event *e, void *arg)
+{
+	struct tee *t = arg;
+
+	if (t->show)
+		t->show(e, t->show_arg);
+	hist_event(e, t->hist);
+}
+
+/* A safe strategy whose history is unsound, or does not add up to what the
+ * report says committed, is an anomaly: returns 1 if there is one. */
+static int history_report(struct history *h, struct run *r)
+{
+	int bad_safe = 0;
+
+	for (int i = 0; i < run_config(r)->nstrategies; i++) {
+		const struct run_result *res = run_result(r, i);
+		struct hist_result hr;
+		int64_t bad = hist_check(h, i, &hr), committed = hr.writes + hr.adds + hr.uses;
+
+		fprintf(stderr, "racelab: history: %s: %s%s: %s (committed: %lld in the history,"
+		        " %lld in the report; %lld in the database) [writes=%lld distinct=%lld"
+		        " adds=%lld uses=%lld resources=%lld reused=%lld violations=%lld]\n",
+		        res->strategy->name, bad < 0 ? "not checked" : bad ? "BROKEN" : "sound",
+		        bad > 0 ? res->strategy->safe ? "" : " (expected: unsafe)" : "",
+		        bad < 0 ? "out of memory" : hr.text, (long long)committed,
+		        (long long)res->committed, (long long)res->check.observed,
+		        (long long)hr.writes, (long long)hr.distinct, (long long)hr.adds,
+		        (long long)hr.uses, (long long)hr.resources, (long long)hr.reused,
+		        (long long)hr.violations);
+		if (res->strategy->safe && (bad != 0 || committed != res->committed))
+			bad_safe = 1;
+	}
+	return bad_safe;
+}
+
 /* Run the scenario headless: drain events (printing the trace if asked) until
  * every worker has exited, then report.  A scheduled run's trace is the point of
  * it: it is printed unless --json asks for the report alone (the JSON holds it),
@@ -120,7 +166,8 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 	struct finish_opts fin = { .out = stdout, .json = cli->output == OUT_JSON };
 	ev_fn show;
 	struct run *r;
-	int status;
+	int status, history_bad = 0;
+	struct tee tee = { 0 };
 
 	r = run_new(cfg, err, &st);
 	if (!r) {
@@ -139,9 +186,23 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 		run_free(r);
 		return EX_SOFTWARE;
 	}
+	if (getenv("RACELAB_CHECK_HISTORY")) {
+		if (!(tee.hist = hist_new(cfg->nstrategies, cfg->threads))) {
+			fprintf(stderr, "racelab: out of memory\n");
+			trace_done(&trace);
+			run_free(r);
+			return EX_SOFTWARE;
+		}
+		tee.show = show;
+		tee.show_arg = &trace;
+	}
 	set_current(r);
-	st = run_to_end(r, show, &trace);
+	st = run_to_end(r, tee.hist ? tee_event : show, tee.hist ? (void *)&tee : &trace);
 	set_current(NULL);
+	if (tee.hist) {
+		history_bad = history_report(tee.hist, r);
+		hist_free(tee.hist);
+	}
 
 	fin.interrupted = atomic_load(&interrupted);
 	if (cfg->schedule) {
@@ -151,6 +212,8 @@ static int run_headless(const struct cli *cli, struct run_config *cfg)
 		fin.trace_printed = sink.print == stdout;
 	}
 	status = run_finish(r, st, &fin);
+	if (history_bad && status == 0)
+		status = EX_ANOMALY;
 	trace_done(&trace);
 	trace_lines_clear(&sink.kept);
 	return status;

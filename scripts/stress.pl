@@ -3,10 +3,11 @@
 # (SQLite; PostgreSQL when RACELAB_TEST_PG names a server, as make stress arranges)
 # and every scenario, RUNS free runs of every strategy at once, THREADS threads each,
 # OPS operations per thread; then one line per strategy: runs, runs with an anomaly,
-# anomalies, failed requests, and the min / median / max throughput.
+# anomalies, runs whose history (RACELAB_CHECK_HISTORY, core/history.h) was
+# broken, failed requests, and the min / median / max throughput.
 #
-# Passes (exit 0) when every safe strategy showed 0 anomalies and the database held
-# exactly what it committed in every run, every run exited 0 and left nothing in
+# Passes (exit 0) when every safe strategy showed 0 anomalies, a sound history, and
+# the database held exactly what it committed in every run, every run exited 0 and left nothing in
 # TMPDIR, and every unsafe strategy (naive) showed its anomaly in every run.
 #
 # Nothing is hard-coded about what racelab can run: the scenarios come from
@@ -46,6 +47,7 @@ sub run {
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         $ENV{TMPDIR} = $tmp;
+        $ENV{RACELAB_CHECK_HISTORY} = 1;        # and every history (core/history.h)
         open STDIN, '<', '/dev/null';
         open STDOUT, '>', "$dir/out";
         open STDERR, '>', "$dir/err";
@@ -99,7 +101,8 @@ for my $b (@backends) {
         my %safe = map { $_->{strategy} => exists $_->{safe} ? ($_->{safe} ? 1 : 0)
                                                               : ($_->{strategy} ne 'naive' ? 1 : 0) }
                    @{ $probe->{strategies} };
-        my %acc = map { $_ => { runs => 0, hit => 0, anomalies => 0, failed => 0, rate => [] } }
+        my %acc = map { $_ => { runs => 0, hit => 0, anomalies => 0, failed => 0, broken => 0,
+                                 rate => [] } }
                   @names;
         for my $i (1 .. $RUNS) {
             ($st, $out, $err) = run($tmp, $scenario, @db, '-s', join(',', @names),
@@ -109,8 +112,10 @@ for my $b (@backends) {
                 push @problems, "$backend/$scenario run $i: exit $st: $err";
                 next;
             }
+            my %broken = map { $_ => 1 } $err =~ /^racelab: history: (\S+): BROKEN/mg;
             for my $s (@{ $r->{strategies} }) {
                 my $a = $acc{ $s->{strategy} } or next;
+                $a->{broken}++ if $broken{ $s->{strategy} };
                 my $name = "$backend/$scenario/$s->{strategy} run $i";
                 $a->{runs}++;
                 $a->{hit}++ if $s->{anomalies} > 0;
@@ -133,7 +138,7 @@ for my $b (@backends) {
             push @problems, "$backend/$scenario/$n: the anomaly showed in only $a->{hit}"
                 . " of $a->{runs} runs" if !$safe{$n} && $a->{hit} != $a->{runs};
             push @rows, [$backend, $scenario, $n, $safe{$n} ? 'safe' : 'unsafe', $a->{runs},
-                         $a->{hit}, $a->{anomalies}, $a->{failed},
+                         $a->{hit}, $a->{anomalies}, $a->{broken}, $a->{failed},
                          @{ $a->{rate} } ? (min(@{ $a->{rate} }), median(@{ $a->{rate} }),
                                             max(@{ $a->{rate} })) : (0, 0, 0)];
         }
@@ -142,9 +147,10 @@ for my $b (@backends) {
 
 printf "racelab stress: %d free runs x %d threads x %d ops per strategy, per backend (%.0f s)\n\n",
     $RUNS, $THREADS, $OPS, time - $t0;
-printf "%-8s %-8s %-12s %-6s %5s %9s %9s %8s %9s %9s %9s\n", 'backend', 'scenario', 'strategy',
-    'kind', 'runs', 'anom.runs', 'anomalies', 'failures', 'min op/s', 'med op/s', 'max op/s';
-printf "%-8s %-8s %-12s %-6s %5d %9d %9d %8d %9.0f %9.0f %9.0f\n", @$_ for @rows;
+printf "%-8s %-8s %-12s %-6s %5s %9s %9s %8s %8s %9s %9s %9s\n", 'backend', 'scenario',
+    'strategy', 'kind', 'runs', 'anom.runs', 'anomalies', 'hist.bad', 'failures', 'min op/s',
+    'med op/s', 'max op/s';
+printf "%-8s %-8s %-12s %-6s %5d %9d %9d %8d %8d %9.0f %9.0f %9.0f\n", @$_ for @rows;
 if (@problems) {
     print "\nFAILED:\n";
     print "  $_\n" for @problems;
