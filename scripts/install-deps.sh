@@ -27,14 +27,14 @@ say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 
 # Packages needed on Debian/Ubuntu whatever the release.
 APT_PKGS=(build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev
-          postgresql postgresql-contrib tmux mandoc man-db perl clang locales)
+          postgresql postgresql-contrib tmux mandoc man-db perl clang locales sqlite3)
 
 print_other_systems() {
   cat >&2 <<'EOF'
 racelab needs these packages:
-  apt:  build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev postgresql postgresql-contrib tmux mandoc man-db perl clang libclang-rt-N-dev locales libasan8 libtsan2 libubsan1
+  apt:  build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev postgresql postgresql-contrib tmux mandoc man-db perl clang libclang-rt-N-dev locales libasan8 libtsan2 libubsan1 sqlite3
         (N = your clang major version; libasan/libtsan sonames follow your gcc version)
-  dnf:  gcc make pkgconf-pkg-config sqlite-devel libpq-devel ncurses-devel postgresql-server postgresql-contrib tmux mandoc man-db perl clang compiler-rt libasan libtsan libubsan
+  dnf:  gcc make pkgconf-pkg-config sqlite-devel sqlite libpq-devel ncurses-devel postgresql-server postgresql-contrib tmux mandoc man-db perl clang compiler-rt libasan libtsan libubsan
   brew: pkgconf sqlite libpq ncurses postgresql@17 tmux mandoc llvm
         (then: export PKG_CONFIG_PATH="$(brew --prefix)/opt/libpq/lib/pkgconfig:$(brew --prefix)/opt/sqlite/lib/pkgconfig:$(brew --prefix)/opt/ncurses/lib/pkgconfig")
 EOF
