@@ -68,14 +68,23 @@ static void start_signal_thread(void)
 	static sigset_t set;
 	pthread_t tid;
 
+	sigset_t ui;
+
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);         /* inherited by every thread */
 	signal(SIGPIPE, SIG_IGN);
+	/* Ctrl-Z and resizes belong to the dashboard's thread (curses leaves and
+	 * retakes the screen in their handlers): this one must never take them. */
+	sigemptyset(&ui);
+	sigaddset(&ui, SIGTSTP);
+	sigaddset(&ui, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &ui, NULL);
 	if (pthread_create(&tid, NULL, signal_thread, &set) == 0)
 		pthread_detach(tid);
+	pthread_sigmask(SIG_UNBLOCK, &ui, NULL);
 }
 
 /* Where trace lines go: printed as they come, and kept for a scheduled run's
