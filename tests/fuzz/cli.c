@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = cli_parse(argc, argv, &c, err, sizeof err);
 	if (rc == 0) {
 		if (c.action == ACT_RUN && (c.threads < 1 || c.threads > 64 || c.nstrategies < 1 ||
-		                            c.nstrategies > DEMO_STRATEGIES || !c.demo || !c.db ||
+		                            c.nstrategies > SCN_STRATEGIES || !c.scenario || !c.db ||
 		                            c.ops < 0))
 			abort();
 	} else if (rc != EX_USAGE || !err[0] || strlen(err) >= sizeof err) {
