@@ -9,13 +9,13 @@
  * rollback, retry or abort drops the rest — and, after the run, checks:
  *
  *   a write of a value computed from a read (EFF_FROM_READ, the value in its
- *   value_arg):
- *       the committed writes wrote distinct values, exactly 1..N for N of them.
+ *   value_arg), when every one wrote the value read plus one (a counter):
+ *       per key, the committed writes wrote distinct values, exactly 1..N.
  *       Each value read must have been committed before, so 1..N each once
  *       means the writes came in order and none was lost; a value written twice
  *       means a write was overwritten: a lost update;
  *   the database adding to a value itself (EFF_ADDS):
- *       every committed update changed a row (the value it wrote is the
+ *       counted, to compare with the report (the value each wrote is the
  *       database's: it is not in the events, and asking for it with RETURNING
  *       would change the SQL the traces show);
  *   a resource used up (EFF_USES, the resource named by its key_arg):
