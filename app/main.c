@@ -66,9 +66,8 @@ static int was_interrupted(void)
 static void start_signal_thread(void)
 {
 	static sigset_t set;
-	pthread_t tid;
-
 	sigset_t ui;
+	pthread_t tid;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
