@@ -101,6 +101,7 @@ for my $b (@backends) {
         my %safe = map { $_->{strategy} => exists $_->{safe} ? ($_->{safe} ? 1 : 0)
                                                               : ($_->{strategy} ne 'naive' ? 1 : 0) }
                    @{ $probe->{strategies} };
+        my $t1 = time;
         my %acc = map { $_ => { runs => 0, hit => 0, anomalies => 0, failed => 0, broken => 0,
                                  rate => [] } }
                   @names;
@@ -133,6 +134,8 @@ for my $b (@backends) {
             my @left = grep { !/^\.\.?$/ } readdir $dh;
             push @problems, "$backend/$scenario run $i left @left in TMPDIR" if @left;
         }
+        printf STDERR "stress: %s/%s: %d runs in %.0f s\n", $backend, $scenario, $RUNS,
+            time - $t1;
         for my $n (@names) {
             my $a = $acc{$n};
             push @problems, "$backend/$scenario/$n: the anomaly showed in only $a->{hit}"
