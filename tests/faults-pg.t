@@ -59,6 +59,15 @@ sub psql {
 sub schemas { return grep { length } split /\n/, psql("SELECT nspname FROM pg_namespace"
                                                        . " WHERE nspname LIKE 'racelab%' ORDER BY 1") }
 
+# No schema is left on the server; if one is, say so and drop it, so that the
+# next case starts clean.
+sub no_schema_left {
+    my ($label) = @_;
+    my @left = schemas();
+    is_deeply(\@left, [], "$label: no schema is left on the server");
+    psql("DROP SCHEMA $_ CASCADE") for @left;
+}
+
 # Start racelab in the background; returns (pid, tmp dir holding out and err).
 sub start_run {
     my (@args) = @_;
@@ -77,7 +86,7 @@ sub start_run {
 # Wait until every strategy's table shows committed work: the run is in full swing.
 sub wait_busy {
     my ($table, $min) = @_;
-    my $deadline = time + 30;
+    my $deadline = time + 90;   # a loaded machine sets up slowly
     while (time < $deadline) {
         my @s = schemas();
         if (@s == 3) {
@@ -110,10 +119,15 @@ sub finish {
     return ($r, $err, $took);
 }
 
+# Long runs: a product run that outlasts the test; coupons few enough to be set up
+# in a moment (a restart during setup is not what is tested), yet rounds of at
+# least 2 ms each, so the run lasts 20 s or more.
+my %n = (product => ['-n', 1000000], coupon => ['-n', 10000, '--think', 2]);
+
 # --- restarted mid-run: racelab checks again once the server is back ------------
 for my $scenario (qw(product coupon)) {
     my $table = $scenario eq 'product' ? 'products' : 'redemptions';
-    my @n = $scenario eq 'product' ? ('-n', 1000000) : ('-n', 20000);
+    my @n = @{ $n{$scenario} };
     my ($pid, $tmp) = start_run($scenario, '-t', 3, @n);
     ok(wait_busy($table, 20), "restart/$scenario: the run is under way");
     ok(pg_ctl('restart', '-m', 'fast'), "restart/$scenario: pg_ctl restart -m fast");
@@ -131,13 +145,13 @@ for my $scenario (qw(product coupon)) {
         }
         diag("$what: committed $s->{committed}, database $s->{observed}");
     }
-    is_deeply([schemas()], [], "restart/$scenario: no schema is left on the server");
+    no_schema_left("restart/$scenario");
 }
 
 # --- a backend terminated in the middle of its transaction ----------------------
 for my $scenario (qw(product coupon)) {
     my $table = $scenario eq 'product' ? 'products' : 'redemptions';
-    my @n = $scenario eq 'product' ? ('-n', 1000000) : ('-n', 20000);
+    my @n = @{ $n{$scenario} };
     my ($pid, $tmp) = start_run($scenario, '-t', 3, @n);
     ok(wait_busy($table, 20), "terminate/$scenario: the run is under way");
     # A locked worker between BEGIN and COMMIT: inside a transaction, not at COMMIT.
@@ -151,13 +165,13 @@ for my $scenario (qw(product coupon)) {
                        . " LIMIT 1) AS victim");
     }
     is($killed, 1, "terminate/$scenario: one worker terminated inside its transaction");
-    my ($r) = finish($pid, $tmp, "terminate/$scenario", 30);
+    my ($r) = finish($pid, $tmp, "terminate/$scenario", 60);
     for my $s (grep { $_->{safe} } @{ $r ? $r->{strategies} : [] }) {
         ok($s->{committed} > 0 && $s->{observed} == $s->{committed},
            "terminate/$scenario/$s->{strategy}: the database holds exactly what was committed"
            . " ($s->{observed} of $s->{committed}): the lost transaction counts nowhere");
     }
-    is_deeply([schemas()], [], "terminate/$scenario: no schema is left on the server");
+    no_schema_left("terminate/$scenario");
 }
 
 # --- stopped for good: the report counts what committed; the data says the same --
