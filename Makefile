@@ -6,6 +6,9 @@
 #   make test-asan  the suite under AddressSanitizer + UBSan (build-asan/)
 #   make test-tsan  the suite under ThreadSanitizer (build-tsan/)
 #   make bench      throughput figures beside bare loops of the same SQL
+#   make stress     every strategy of every scenario, 100 runs x 8 threads x 500 ops
+#                   per backend: safe ones never lose, naive always does (STRESS_RUNS=)
+#   make fuzz       each libFuzzer target in tests/fuzz/ for FUZZ_SECONDS (60) (clang)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 CC ?= cc
@@ -32,10 +35,14 @@ LIB_SRC := $(filter-out app/main.c,$(LIB_SRC))
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC = $(wildcard tests/*.c)
 TEST_BIN = $(TEST_SRC:tests/%.c=$(BUILD)/tests/%.t)
+FUZZ_SRC = $(wildcard tests/fuzz/*.c)
+FUZZ_BIN = $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_SECONDS ?= 60
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all deps demo test check test-asan test-tsan bench install uninstall clean
+.PHONY: all deps demo test check test-asan test-tsan bench stress fuzz fuzz-build install \
+	uninstall clean
 
 all: deps
 	@$(MAKE) --no-print-directory $(BUILD)/racelab
@@ -54,6 +61,11 @@ $(BUILD)/%.o: %.c
 $(BUILD)/tests/%.t: $(BUILD)/tests/%.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# A libFuzzer target: the library is built with fuzzer-no-link (make fuzz sets SAN).
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -71,6 +83,8 @@ test check: deps
 
 SAN_ASAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 SAN_TSAN = -fsanitize=thread
+SAN_FUZZ = -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 
 # tests/django.t's Django side is pure Python: a sanitized racelab adds nothing to it
 # that races.t does not already run, so the sanitizer suites skip it (by name).
@@ -89,6 +103,20 @@ bench: deps
 	RACELAB=$(CURDIR)/$(BUILD)/racelab RACELAB_BUILD=$(CURDIR)/$(BUILD) \
 		scripts/pg-test-server.sh run bench/run.sh
 
+# Every tests/fuzz/NAME.c, built with clang, runs FUZZ_SECONDS from the seed corpus
+# tests/fuzz/corpus/NAME/ (new inputs go to build-fuzz/corpus/NAME, crashes to
+# build-fuzz/crash-NAME-*).
+fuzz: deps
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang SAN="$(SAN_FUZZ)" \
+		CFLAGS="-O1 -g" fuzz-build
+	scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_SRC:tests/fuzz/%.c=%)
+
+fuzz-build: $(FUZZ_BIN)
+
+stress: deps
+	@$(MAKE) --no-print-directory $(BUILD)/racelab
+	RACELAB=$(CURDIR)/$(BUILD)/racelab scripts/pg-test-server.sh run scripts/stress.pl
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/lessons
 	install -m 755 $(BUILD)/racelab $(DESTDIR)$(BINDIR)/racelab
@@ -102,6 +130,6 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)/lessons
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -277,7 +277,9 @@ static int split_words(const char *s, char *store, char **argv, int max)
 /* Split the file's text into the lesson's parts. */
 static int parse(struct lesson *l, const char *text, char *err, size_t errlen)
 {
-	size_t cap = strlen(text) + 1;
+	/* Each line gets its newline back: one more than the text when its last
+	 * line has none (found by tests/fuzz/lesson.c). */
+	size_t cap = strlen(text) + 2;
 	char *before = malloc(cap), *after = malloc(cap);
 	char *out = before;
 	size_t blen = 0, alen = 0, *olen = &blen;
@@ -421,6 +423,21 @@ int lesson_load(int number, struct lesson *l, char *err, size_t errlen)
 	snprintf(err, errlen, "no lesson %d: the lessons are numbered %d to %d"
 	         " (racelab lessons lists them)", number, e[0].number, e[n - 1].number);
 	return EX_USAGE;
+}
+
+int lesson_parse(struct lesson *l, const char *path, const char *text, char *err,
+                 size_t errlen)
+{
+	int rc;
+
+	memset(l, 0, sizeof *l);
+	if (!(l->path = strdup(path))) {
+		snprintf(err, errlen, "out of memory");
+		return EX_SOFTWARE;
+	}
+	if ((rc = parse(l, text, err, errlen)))
+		lesson_free(l);
+	return rc;
 }
 
 void lesson_free(struct lesson *l)

@@ -96,6 +96,11 @@ int lesson_list(FILE *out, char *err, size_t errlen);
  * range); 70 if the lessons cannot be found or read. */
 int lesson_load(int number, struct lesson *l, char *err, size_t errlen);
 void lesson_free(struct lesson *l);
+/* Parse TEXT, a lesson file's contents, as lesson_load does once it has read the
+ * file PATH (named in messages); the number stays 0.  Returns 0, or 70 with one
+ * line in err.  For the fuzzer (tests/fuzz/lesson.c): no file needed. */
+int lesson_parse(struct lesson *l, const char *path, const char *text, char *err,
+                 size_t errlen);
 
 /* The demo's command line: "racelab", the lesson's declared words, then EXTRA
  * (the user's own options, which therefore win).  Returns a NULL-terminated

@@ -27,6 +27,7 @@
 #include "sweep.h"
 #include "../core/cast.h"
 #include "../core/finish.h"
+#include "../core/history.h"
 #include "../core/report.h"
 #include "../core/run.h"
 #include "../core/trace.h"
@@ -71,6 +72,7 @@ static int was_interrupted(void)
 static void start_signal_thread(void)
 {
 	static sigset_t set;
+	sigset_t ui;
 	pthread_t tid;
 
 	sigemptyset(&set);
@@ -79,8 +81,15 @@ static void start_signal_thread(void)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);         /* inherited by every thread */
 	signal(SIGPIPE, SIG_IGN);
+	/* Ctrl-Z and resizes belong to the dashboard's thread (curses leaves and
+	 * retakes the screen in their handlers): this one must never take them. */
+	sigemptyset(&ui);
+	sigaddset(&ui, SIGTSTP);
+	sigaddset(&ui, SIGWINCH);
+	pthread_sigmask(SIG_BLOCK, &ui, NULL);
 	if (pthread_create(&tid, NULL, signal_thread, &set) == 0)
 		pthread_detach(tid);
+	pthread_sigmask(SIG_UNBLOCK, &ui, NULL);
 }
 
 /* Where trace lines go: printed as they come, and kept for a scheduled run's
@@ -227,6 +236,51 @@ static void headless_event(const struct event *e, void *arg)
 		trace_event(e, h->trace);
 }
 
+/* RACELAB_CHECK_HISTORY=1 (tests/history.t, make stress): check each strategy's
+ * history as well as its final count (core/history.h), and say on stderr what
+ * it shows, one line per strategy. */
+struct tee {
+	ev_fn show;
+	void *show_arg;
+	struct history *hist;
+};
+
+static void tee_event(const struct event *e, void *arg)
+{
+	struct tee *t = arg;
+
+	if (t->show)
+		t->show(e, t->show_arg);
+	hist_event(e, t->hist);
+}
+
+/* A safe strategy whose history is unsound, or does not add up to what the
+ * report says committed, is an anomaly: returns 1 if there is one. */
+static int history_report(struct history *h, struct run *r)
+{
+	int bad_safe = 0;
+
+	for (int i = 0; i < run_config(r)->nstrategies; i++) {
+		const struct run_result *res = run_result(r, i);
+		struct hist_result hr;
+		int64_t bad = hist_check(h, i, &hr), committed = hr.writes + hr.adds + hr.uses;
+
+		fprintf(stderr, "racelab: history: %s: %s%s: %s (committed: %lld in the history,"
+		        " %lld in the report; %lld in the database) [writes=%lld distinct=%lld"
+		        " adds=%lld uses=%lld resources=%lld reused=%lld violations=%lld]\n",
+		        res->strategy->name, bad < 0 ? "not checked" : bad ? "BROKEN" : "sound",
+		        bad > 0 ? res->strategy->safe ? "" : " (expected: unsafe)" : "",
+		        bad < 0 ? "out of memory" : hr.text, (long long)committed,
+		        (long long)res->committed, (long long)res->check.observed,
+		        (long long)hr.writes, (long long)hr.distinct, (long long)hr.adds,
+		        (long long)hr.uses, (long long)hr.resources, (long long)hr.reused,
+		        (long long)hr.violations);
+		if (res->strategy->safe && (bad != 0 || committed != res->committed))
+			bad_safe = 1;
+	}
+	return bad_safe;
+}
+
 /* Run the scenario headless: drain events (printing the trace if asked) until
  * every worker has exited, then report.  A scheduled run's trace is the point of
  * it: it is printed unless --json asks for the report alone (the JSON holds it),
@@ -243,7 +297,8 @@ static int run_headless(const struct cli *cli, struct run_config *cfg, struct ta
 	struct finish_opts fin = { .json = cli->output == OUT_JSON };
 	ev_fn show;
 	struct run *r;
-	int status;
+	int status, history_bad = 0;
+	struct tee tee = { 0 };
 	struct viz_rec rec;
 	struct headless_sink hs = { 0 };
 	int recording = takes->cast || takes->svg;
@@ -290,8 +345,18 @@ static int run_headless(const struct cli *cli, struct run_config *cfg, struct ta
 		run_free(r);
 		return EX_SOFTWARE;
 	}
+	if (getenv("RACELAB_CHECK_HISTORY")) {
+		if (!(tee.hist = hist_new(cfg->nstrategies, cfg->threads))) {
+			fprintf(stderr, "racelab: out of memory\n");
+			trace_done(&trace);
+			run_free(r);
+			return EX_SOFTWARE;
+		}
+		tee.show = show;
+		tee.show_arg = &hs;
+	}
 	set_current(r);
-	st = run_to_end(r, show, &hs);
+	st = run_to_end(r, tee.hist ? tee_event : show, tee.hist ? (void *)&tee : (void *)&hs);
 	if (recording) {
 		struct report rep = { .cfg = cfg, .nresults = cfg->nstrategies };
 		char result[256];
@@ -306,6 +371,10 @@ static int run_headless(const struct cli *cli, struct run_config *cfg, struct ta
 		viz_rec_done(&rec);
 	}
 	set_current(NULL);
+	if (tee.hist) {
+		history_bad = history_report(tee.hist, r);
+		hist_free(tee.hist);
+	}
 
 	fin.interrupted = atomic_load(&interrupted);
 	if (cfg->schedule) {
@@ -318,6 +387,8 @@ static int run_headless(const struct cli *cli, struct run_config *cfg, struct ta
 	status = run_finish(r, st, &fin);
 	if (out != stdout)
 		fclose(out);
+	if (history_bad && status == 0)
+		status = EX_ANOMALY;
 	trace_done(&trace);
 	trace_lines_clear(&sink.kept);
 	return status;

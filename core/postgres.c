@@ -343,8 +343,9 @@ fail:
 	return NULL;
 }
 
-/* Drops only the schema area_create made; if the server is gone, there is
- * nothing left to do and nobody to tell. */
+/* Drops only the schema area_create made.  If the server is gone for good, the
+ * schema stays on it: say so on stderr, by name, so the user can drop it (no
+ * one else can tell: this is the last thing a run does). */
 static void area_drop(db_area *area)
 {
 	char sql[sizeof area->ident + 48], err[DB_ERRLEN];
@@ -352,7 +353,9 @@ static void area_drop(db_area *area)
 	if (!area)
 		return;
 	snprintf(sql, sizeof sql, "DROP SCHEMA IF EXISTS %s CASCADE", area->ident);
-	control_exec(area->site, sql, "drop schema", err);
+	if (control_exec(area->site, sql, "cannot drop it", err) != 0)
+		fprintf(stderr, "racelab: schema %s is left on the server (%s):"
+		        " DROP SCHEMA %s CASCADE removes it\n", area->schema, err, area->ident);
 	free(area);
 }
 

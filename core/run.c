@@ -33,6 +33,8 @@
 
 #define RING_SLOTS 1024         /* events a worker may be ahead of the consumer */
 #define MAX_RETRIES 1000        /* an operation retried this often counts as an error */
+#define RECHECK_NS (5LL * 1000000000LL) /* a lost server gets this long to come back
+                                           for the check (a restart takes about 1 s) */
 
 /* The backend's lock-wait callback: report the wait once, give up if stopping.
  * In a scheduled run the scheduler decides (and reports through the hooks). */
@@ -525,6 +527,38 @@ int run_steps_taken(struct run *r, int *buf, int max)
 	return r->sched && r->cfg.step ? sched_taken(r->sched, buf, max) : 0;
 }
 
+/* Check the lane's invariant.  If the check's connection is gone (a server
+ * restart, a terminated backend), what did commit is still in the database:
+ * connect again, waiting a little for a restarting server to come back, so the
+ * report can say exactly what the database holds. */
+static enum db_status check_lane(struct run *r, struct lane *l, int rounds, char *err)
+{
+	const struct scenario *sc = r->cfg.scenario;
+	enum db_status st = sc->check(sc, r->db, l->check, l->result.committed, rounds,
+	                              &l->result.check, err);
+	char again[DB_ERRLEN];
+
+	if (st == DB_GONE && !r->recheck_until)
+		r->recheck_until = sys_now_ns() + RECHECK_NS;
+	while (st == DB_GONE && sys_now_ns() < r->recheck_until) {
+		db_conn *c = r->db->connect(l->area, NULL, NULL, again);
+
+		if (!c) {
+			struct timespec pause = { 0, 100000000L };
+
+			nanosleep(&pause, NULL);
+			continue;
+		}
+		r->db->disconnect(l->check);
+		l->check = c;
+		st = sc->check(sc, r->db, l->check, l->result.committed, rounds, &l->result.check,
+		               again);
+		if (st != DB_GONE)
+			snprintf(err, DB_ERRLEN, "%s", again);
+	}
+	return st;
+}
+
 static void collect(struct run *r, struct lane *l)
 {
 	struct run_result *res = &l->result;
@@ -551,8 +585,7 @@ static void collect(struct run *r, struct lane *l)
 	qsort(res->failures, (size_t)res->nfailures, sizeof *res->failures, most_first);
 	res->elapsed_s = (double)end / 1e9;
 	res->ops_per_s = res->elapsed_s > 0 ? (double)res->attempted / res->elapsed_s : 0;
-	if (r->cfg.scenario->check(r->cfg.scenario, r->db, l->check, res->committed, (int)rounds, &res->check,
-	                       err) == DB_OK) {
+	if (check_lane(r, l, (int)rounds, err) == DB_OK) {
 		res->checked = 1;
 		r->cfg.scenario->verdict(&res->check, res->committed, res->verdict,
 		                     sizeof res->verdict);

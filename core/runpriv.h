@@ -96,6 +96,7 @@ struct run {
 	pthread_mutex_t err_mu;
 	char error[DB_ERRLEN];  /* first reason the database was lost */
 	_Atomic int lost;
+	int64_t recheck_until;  /* lost: when to stop reconnecting for the check */
 };
 
 /* gate.c */

@@ -62,7 +62,14 @@ struct db_conn {
 	int64_t wait_start_ns;
 	struct cached_stmt cache[STMT_CACHE];
 	int ncache;
+	unsigned execs;         /* statements run: every MOVED_EVERY-th asks for the file */
 };
+
+/* Open connections keep working on a database file that was deleted (its
+ * directory removed mid-run): the run would go on, on files nobody can see any
+ * more.  Workers ask SQLite every MOVED_EVERY statements whether the file is
+ * still where it was, before running one, so nothing is left half-counted. */
+#define MOVED_EVERY 64
 
 static void remove_files(const char *dir)
 {
@@ -369,6 +376,16 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 	if (!res)
 		res = &dummy;
 	*res = (db_result){ 0 };
+	if (c->on_wait && ++c->execs % MOVED_EVERY == 0) {
+		int moved = 0;
+
+		if (sqlite3_file_control(c->db, "main", SQLITE_FCNTL_HAS_MOVED, &moved) ==
+		    SQLITE_OK && moved) {
+			snprintf(err, DB_ERRLEN, "the database file %.160s was removed during the run",
+			         sqlite3_db_filename(c->db, "main"));
+			return DB_GONE;
+		}
+	}
 	stmt = prepare(c, sql, &rc, &cached);
 	if (!stmt)
 		goto fail;

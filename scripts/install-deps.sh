@@ -31,7 +31,7 @@ say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 # Packages needed on Debian/Ubuntu whatever the release.
 APT_PKGS=(build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev
           postgresql postgresql-contrib tmux mandoc man-db perl clang locales
-          python3-django python3-psycopg2 asciinema librsvg2-bin nodejs)
+          python3-django python3-psycopg2 asciinema librsvg2-bin nodejs sqlite3)
 
 # svg-term-cli (renders an asciicast to SVG), pinned, installed next to this script.
 SVG_TERM_VERSION=2.1.1
@@ -48,10 +48,10 @@ install_svg_term() {
 print_other_systems() {
   cat >&2 <<'EOF'
 racelab needs these packages:
-  apt:  build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev postgresql postgresql-contrib tmux mandoc man-db perl clang libclang-rt-N-dev locales libasan8 libtsan2 libubsan1
+  apt:  build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev postgresql postgresql-contrib tmux mandoc man-db perl clang libclang-rt-N-dev locales libasan8 libtsan2 libubsan1 sqlite3
         python3-django python3-psycopg2
         (N = your clang major version; libasan/libtsan sonames follow your gcc version)
-  dnf:  gcc make pkgconf-pkg-config sqlite-devel libpq-devel ncurses-devel postgresql-server postgresql-contrib tmux mandoc man-db perl clang compiler-rt libasan libtsan libubsan
+  dnf:  gcc make pkgconf-pkg-config sqlite-devel sqlite libpq-devel ncurses-devel postgresql-server postgresql-contrib tmux mandoc man-db perl clang compiler-rt libasan libtsan libubsan
         python3-django python3-psycopg2
   brew: pkgconf sqlite libpq ncurses postgresql@17 tmux mandoc llvm python
         (then: python3 -m pip install 'django<4' psycopg2)

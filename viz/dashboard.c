@@ -548,6 +548,10 @@ static void loop(struct dash *d)
 			return;
 		if (d->cast && viz_screen_poll_size())
 			dirty = 1;
+		if (viz_screen_suspend()) {
+			dirty = 1;
+			last_draw = 0;
+		}
 		if (d->cfg->step) {
 			/* Asked before the drain, so that the lanes drawn show every event
 			 * of the state these describe.  A change alone is worth a frame: the
@@ -725,6 +729,7 @@ int viz_run(struct run_config *cfg, const struct viz_host *host)
 			schedule = step_schedule(&d.tokens);
 		fin.schedule = schedule;
 	}
+	host->watch(NULL);              /* a signal from now on has no run to stop */
 	status = run_finish(d.run, d.st, &fin);
 	d.run = NULL;                   /* run_finish freed it */
 	free(schedule);

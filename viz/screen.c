@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -257,6 +258,41 @@ int viz_screen_poll_size(void)
 	rec.rows = rows;
 	rec.cols = cols;
 	resizeterm(rows, cols);
+/* Ctrl-Z.  ncurses' own handler would leave the screen inside the handler (not
+ * async-signal-safe, and it does not keep errno); ours only notes the request,
+ * and the UI loop acts on it (viz_screen_suspend). */
+static volatile sig_atomic_t tstp_pending;
+static struct sigaction tstp_ours, tstp_before;
+static int tstp_installed;
+
+static void on_tstp(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	tstp_pending = 1;
+	errno = saved;
+}
+
+int viz_screen_suspend(void)
+{
+	sigset_t set, old;
+
+	if (!tstp_pending || !screen)
+		return 0;
+	tstp_pending = 0;
+	endwin();               /* the shell gets its terminal back as it left it */
+	fflush(stdout);
+	/* Stop the way the shell expects (its "Stopped" line): the default action
+	 * of SIGTSTP, on this thread, which is where execution resumes on SIGCONT. */
+	signal(SIGTSTP, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTSTP);
+	pthread_sigmask(SIG_UNBLOCK, &set, &old);
+	raise(SIGTSTP);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigaction(SIGTSTP, &tstp_ours, NULL);
+	clearok(curscr, TRUE);  /* continued: the next refresh redraws everything */
 	return 1;
 }
 
@@ -276,9 +312,21 @@ int viz_screen_open_recorded(FILE *out, FILE *in, const char *term_name,
 		return 0;
 	if (cast && !(to = rec_open(out, in, cast)))
 		return -1;
+	/* Before newterm, which installs its own SIGTSTP handler only if there is
+	 * none; a shell that ignores SIGTSTP (no job control) keeps it ignored, and
+	 * so does a recording (rec_open: a take is not suspended). */
+	tstp_ours.sa_handler = on_tstp;
+	sigemptyset(&tstp_ours.sa_mask);
+	tstp_ours.sa_flags = 0;         /* no SA_RESTART: the UI loop wakes up at once */
+	if (sigaction(SIGTSTP, NULL, &tstp_before) == 0 && tstp_before.sa_handler == SIG_DFL)
+		tstp_installed = sigaction(SIGTSTP, &tstp_ours, NULL) == 0;
+	tstp_pending = 0;
 	screen = newterm(term_name, to, in);
 	if (!screen) {
 		rec_close();
+		if (tstp_installed)
+			sigaction(SIGTSTP, &tstp_before, NULL);
+		tstp_installed = 0;
 		return -1;
 	}
 	set_term(screen);
@@ -307,6 +355,9 @@ void viz_screen_close(void)
 	delscreen(screen);
 	screen = NULL;
 	rec_close();
+	if (tstp_installed)
+		sigaction(SIGTSTP, &tstp_before, NULL);
+	tstp_installed = 0;
 }
 
 attr_t viz_attr(enum viz_style s)

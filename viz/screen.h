@@ -54,6 +54,10 @@ void viz_screen_pump(void);
 int viz_screen_poll_size(void);
 /* Restore the terminal; safe to call twice. */
 void viz_screen_close(void);
+/* Ctrl-Z (SIGTSTP) came: give the terminal back, stop as the shell expects, and
+ * on SIGCONT take the screen again.  Returns 1 if it did (draw everything anew),
+ * 0 if no stop was asked for.  The UI loop calls it every time round. */
+int viz_screen_suspend(void);
 
 /* Attributes (colour pair included, when colour is on) for style S. */
 attr_t viz_attr(enum viz_style s);
