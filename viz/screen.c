@@ -258,6 +258,9 @@ int viz_screen_poll_size(void)
 	rec.rows = rows;
 	rec.cols = cols;
 	resizeterm(rows, cols);
+	return 1;
+}
+
 /* Ctrl-Z.  ncurses' own handler would leave the screen inside the handler (not
  * async-signal-safe, and it does not keep errno); ours only notes the request,
  * and the UI loop acts on it (viz_screen_suspend). */
