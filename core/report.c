@@ -46,8 +46,8 @@ void report_text(FILE *f, const struct report *r)
 	const struct scenario *s = cfg->scenario;
 
 	fprintf(f, "racelab %s: %s: %s\n", RACELAB_VERSION, s->name, s->title);
-	fprintf(f, "backend %s, %d threads x %d %s per strategy, think %d ms, seed %llu\n",
-	        cfg->db->name, cfg->threads, cfg->ops, scn_ops(s, cfg->ops),
+	fprintf(f, "backend %s, %d %s x %d %s per strategy, think %d ms, seed %llu\n",
+	        cfg->db->name, cfg->threads, cfg->procs ? "processes" : "threads", cfg->ops, scn_ops(s, cfg->ops),
 	        cfg->think_ms, (unsigned long long)cfg->seed);
 	if (r->schedule)
 		fprintf(f, "schedule: %s\n", r->schedule);
@@ -127,10 +127,10 @@ void report_json(FILE *f, const struct report *r)
 
 	fprintf(f, "{\"racelab\": \"%s\", \"scenario\": \"%s\", \"backend\": \"%s\","
 	        " \"threads\": %d,\n \"ops_per_thread\": %d, \"think_ms\": %d, \"seed\": %llu,"
-	        " \"interrupted\": %s,\n \"strategies\": [",
+	        " \"interrupted\": %s, \"procs\": %s,\n \"strategies\": [",
 	        RACELAB_VERSION, cfg->scenario->name, cfg->db->name, cfg->threads, cfg->ops,
 	        cfg->think_ms, (unsigned long long)cfg->seed,
-	        r->interrupted ? "true" : "false");
+	        r->interrupted ? "true" : "false", cfg->procs ? "true" : "false");
 	for (int i = 0; i < r->nresults; i++) {
 		const struct run_result *res = r->results[i];
 
