@@ -82,7 +82,8 @@ const char cli_usage[] =
 "Each strategy runs in a schema of its own, dropped at the end.\n";
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
-       OPT_LATENCY, OPT_PROCS, OPT_PRESENT };
+       OPT_LATENCY, OPT_PROCS, OPT_PRESENT, OPT_MARKDOWN, OPT_SHOW, OPT_LEVEL,
+       OPT_EXPORT_SPEC };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -100,6 +101,10 @@ static const struct option options[] = {
 	{ "latency", required_argument, NULL, OPT_LATENCY },
 	{ "procs", no_argument, NULL, OPT_PROCS },
 	{ "present", no_argument, NULL, OPT_PRESENT },
+	{ "markdown", no_argument, NULL, OPT_MARKDOWN },
+	{ "show", required_argument, NULL, OPT_SHOW },
+	{ "level", required_argument, NULL, OPT_LEVEL },
+	{ "export-spec", required_argument, NULL, OPT_EXPORT_SPEC },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -346,6 +351,41 @@ static int check_schedule(struct cli *c, char *err, size_t n)
 	return 0;
 }
 
+/* The options of racelab spec and racelab matrix, and only there; --export-spec
+ * only with a listed --schedule. */
+static int check_spec_words(struct cli *c, char *err, size_t n)
+{
+	const char *stray = c->markdown ? "--markdown" : c->show ? "--show" :
+	                    c->level ? "--level" : NULL;
+
+	if (stray && c->action != ACT_MATRIX) {
+		snprintf(err, n, "%s belongs to 'racelab matrix' (see racelab --help)", stray);
+		return EX_USAGE;
+	}
+	if (c->action == ACT_MATRIX && c->level && !c->show) {
+		snprintf(err, n, "--level picks the cell that --show replays: give --show too,"
+		         " as in --show P4 --level \"repeatable read\"");
+		return EX_USAGE;
+	}
+	if (c->action == ACT_MATRIX && c->markdown && c->output == OUT_JSON) {
+		snprintf(err, n, "choose one of --markdown and --json");
+		return EX_USAGE;
+	}
+	if ((c->action == ACT_SPEC || c->action == ACT_MATRIX) && (c->step || c->schedule ||
+	    c->export_spec)) {
+		snprintf(err, n, "%s does not go with '%s'", c->step ? "--step" : c->schedule ?
+		         "--schedule" : "--export-spec", c->action == ACT_SPEC ? "spec" : "matrix");
+		return EX_USAGE;
+	}
+	if (c->export_spec && (!c->schedule || !strcmp(c->schedule, "random") ||
+	    c->action != ACT_RUN)) {
+		snprintf(err, n, "--export-spec writes a listed --schedule as a spec file: give"
+		         " --schedule \"t1.STEP t2.STEP ...\" and -s STRATEGY");
+		return EX_USAGE;
+	}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 {
 	long long v;
@@ -375,6 +415,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		}
 		switch (opt) {
 		case 'b':
+			c->backend_given = 1;
 			if (!strcmp(optarg, "sqlite,postgres") || !strcmp(optarg, "postgres,sqlite")) {
 				c->db = db_sqlite();
 				c->both = 1;
@@ -460,6 +501,19 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 				return EX_USAGE;
 			}
 			break;
+		/* racelab spec and racelab matrix; checked in check_spec_words */
+		case OPT_MARKDOWN:
+			c->markdown = 1;
+			break;
+		case OPT_SHOW:
+			c->show = optarg;
+			break;
+		case OPT_LEVEL:
+			c->level = optarg;
+			break;
+		case OPT_EXPORT_SPEC:
+			c->export_spec = optarg;
+			break;
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
@@ -508,6 +562,19 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 				len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
 				                        i ? ", " : "", demo_scenarios[i]->name);
 			snprintf(err, n, "unknown scenario '%.60s': choose %s", word, names);
+		} else if (!strcmp(word, "spec") || !strcmp(word, "matrix")) {
+			/* racelab spec FILE.spec, racelab matrix (app/speccmd.c) */
+			c->action = word[0] == 's' ? ACT_SPEC : ACT_MATRIX;
+			if (c->action == ACT_SPEC) {
+				if (optind == argc) {
+					snprintf(err, n, "'spec' needs a spec file, as in 'racelab spec"
+					         " FILE.spec'");
+					return EX_USAGE;
+				}
+				c->spec_file = argv[optind++];
+			}
+		} else if (!(c->demo = demo_find(word))) {
+			snprintf(err, n, "unknown scenario '%s': choose product or coupon", word);
 			return EX_USAGE;
 		}
 	}
@@ -522,6 +589,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		snprintf(err, n, "unexpected argument '%s' (see racelab --help)", argv[optind]);
 		return EX_USAGE;
 	}
+	if ((rc = check_spec_words(c, err, n)))
+		return rc;
 	/* --trace is fine: step mode prints its trace when the dashboard closes. */
 	if (c->step && c->output != OUT_AUTO) {
 		snprintf(err, n, "--step opens the dashboard, so it cannot go with %s (for a"

@@ -29,6 +29,8 @@ enum cli_action {
 	ACT_VERSION,
 	ACT_LESSONS,            /* racelab lessons: list them */
 	ACT_LESSON,             /* racelab lesson N: the options are argv[1..nopts] */
+	ACT_SPEC,               /* racelab spec FILE.spec */
+	ACT_MATRIX,             /* racelab matrix */
 };
 
 struct cli {
@@ -56,6 +58,13 @@ struct cli {
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
 	int step;                       /* --step: the dashboard in step mode */
 	int lesson;                     /* ACT_LESSON: the lesson's number */
+	/* racelab spec and racelab matrix (app/speccmd.c) */
+	int backend_given;              /* -b was given */
+	const char *spec_file;          /* ACT_SPEC: the spec file ("-": stdin) */
+	int markdown;                   /* --markdown: the matrix as a Markdown table */
+	const char *show;               /* --show ANOMALY: replay one cell of the matrix */
+	const char *level;              /* --level LEVEL: that cell's level */
+	const char *export_spec;        /* --export-spec FILE: write the schedule as a spec */
 	int nopts;                      /* argv[1..nopts] were options (getopt moves the
 	                                   words to the end), for lesson_argv */
 };

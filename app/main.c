@@ -23,6 +23,7 @@
 #include "orders.h"
 #include "sweep.h"
 #include "../core/finish.h"
+#include "speccmd.h"
 #include "../core/run.h"
 #include "../core/trace.h"
 #include "../viz/viz.h"
@@ -192,6 +193,10 @@ int main(int argc, char **argv)
 		        " room\n");
 		return EX_USAGE;
 	}
+	if (cli.action == ACT_SPEC)     /* racelab spec, racelab matrix: app/speccmd.c */
+		return speccmd_spec(&cli);
+	if (cli.action == ACT_MATRIX)
+		return speccmd_matrix(&cli);
 	if (cli.step && cli.action != ACT_LESSONS && !viz_available()) {
 		fprintf(stderr, "racelab: --step needs a terminal: it runs on the dashboard"
 		        " (for a text trace of one interleaving, use --schedule)\n");
