@@ -11,6 +11,7 @@
 #include "speccmd.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,29 @@ fail:
 	return NULL;
 }
 
+static volatile int stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Ctrl-C (or SIGTERM, SIGHUP) stops the spec between two looks at a step, so
+ * that the area is still dropped. */
+static void catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int speccmd_spec(const struct cli *cli)
 {
 	char err[DB_ERRLEN + 256];
@@ -83,6 +107,7 @@ int speccmd_spec(const struct cli *cli)
 		fprintf(stderr, "racelab: %s\n", err);
 		return EX_USAGE;
 	}
+	setvbuf(stdout, NULL, _IOLBF, 0);       /* lines in order with stderr's, as the tester's */
 	if (spec_parse(text, len, &sp, err, sizeof err)) {
 		fprintf(stderr, "racelab: %s: %s\n", cli->spec_file, err);
 		free(text);
@@ -109,14 +134,18 @@ int speccmd_spec(const struct cli *cli)
 		spec_free(&sp);
 		return EX_UNAVAILABLE;
 	}
-	st = specrun(&sp, cli->db, area, &(struct specrun_opts){ .perm = -1 }, stdout,
-	             stderr, err);
+	catch_signals();
+	st = specrun(&sp, cli->db, area, &(struct specrun_opts){ .perm = -1, .stop = &stop },
+	             stdout, stderr, err);
 	if (st == SPECRUN_LOST)
 		fprintf(stderr, "racelab: %s\n", err);
+	if (st == SPECRUN_INTERRUPTED)
+		fprintf(stderr, "racelab: interrupted; the database was cleaned up\n");
 	cli->db->area_drop(area);
 	cli->db->site_close(site);
 	spec_free(&sp);
-	return st == SPECRUN_OK ? 0 : st == SPECRUN_FAILED ? 1 : EX_UNAVAILABLE;
+	return st == SPECRUN_OK ? 0 : st == SPECRUN_FAILED ? 1 :
+	       st == SPECRUN_INTERRUPTED ? EX_INTERRUPTED : EX_UNAVAILABLE;
 }
 
 int speccmd_matrix(const struct cli *cli)

@@ -183,20 +183,30 @@ static void on_notice(void *arg, const char *text)
 
 /* ---- running SQL outside the steps (setup, teardown) ---- */
 
+static int stopping(struct run *r)
+{
+	return r->opts && r->opts->stop && *r->opts->stop;
+}
+
 /* Run SQL on S to the end; tables are printed, the first error is kept in
- * r->captured.  0 ran (see captured), -1 the session is lost. */
+ * r->captured.  0 ran (see captured), -1 the session is lost or we are asked to
+ * stop. */
 static int run_whole(struct run *r, db_sess *s, const char *sql)
 {
+	int rc = 0;
+
 	r->capture = 1;
 	r->captured[0] = '\0';
 	r->cur_step = -1;
-	if (r->db->sess_send(s, sql, r->err) || r->db->sess_ready(s, -1, r->err) < 0 ||
-	    r->db->sess_take(s, r->err)) {
-		r->capture = 0;
-		return -1;
-	}
+	if (r->db->sess_send(s, sql, r->err))
+		rc = -1;
+	while (rc == 0 && (rc = r->db->sess_ready(s, SLICE_MS, r->err)) == 0)
+		if (stopping(r))
+			r->db->sess_cancel(s);
+	if (rc < 0 || r->db->sess_take(s, r->err))
+		rc = -1;
 	r->capture = 0;
-	return 0;
+	return rc < 0 || stopping(r) ? -1 : 0;
 }
 
 /* ---- steps ---- */
@@ -264,6 +274,10 @@ static int try_complete(struct run *r, int p, int flags)
 			return -1;
 		if (rc > 0)
 			break;
+		if (stopping(r)) {
+			r->db->sess_cancel(conn);
+			continue;       /* the cancelled step ends; its results are dropped */
+		}
 		slices++;
 		if (!(flags & STEP_NONBLOCK) && slices % 100)
 			continue;       /* a blocking wait looks once a second, for a dead end */
@@ -297,6 +311,14 @@ static int try_complete(struct run *r, int p, int flags)
 		if (!(flags & STEP_RETRY))
 			print_waiting(r, p);
 		return 1;
+	}
+	if (stopping(r)) {
+		r->cur_step = -1;
+		r->capture = 1;         /* not shown */
+		r->db->sess_take(conn, r->err);
+		r->capture = 0;
+		r->active[s] = -1;
+		return -1;
 	}
 	if (flags & STEP_RETRY)
 		fprintf(r->out, "step %s: <... completed>\n", st->name);
@@ -423,6 +445,15 @@ static enum specrun_status run_perm(struct run *r, const struct spec_perm *pm)
 				goto lost;
 			if (rc == 0)
 				remove_waiting(waiting, &nwaiting, old);
+			if (rc > 0 && !others_active(r, s)) {
+				/* Held by a marker that nothing running can release: the tester
+				 * would wait for its timeout; we say so now. */
+				fflush(r->out);
+				fprintf(r->errf, "step %s cannot complete: its marker waits for a step"
+				        " that is not running\n", sp->steps[pm->steps[old].step].name);
+				st = SPECRUN_FAILED;
+				goto done;
+			}
 			if ((nwaiting = try_complete_all(r, waiting, nwaiting,
 			                                 STEP_NONBLOCK | STEP_RETRY)) < 0)
 				goto lost;
@@ -477,7 +508,15 @@ static enum specrun_status run_perm(struct run *r, const struct spec_perm *pm)
 oom:
 	snprintf(r->err, sizeof r->err, "out of memory");
 lost:
-	st = SPECRUN_LOST;
+	st = stopping(r) ? SPECRUN_INTERRUPTED : SPECRUN_LOST;
+	if (st == SPECRUN_INTERRUPTED)      /* let every session go idle */
+		for (int i = 0; i < sp->nsessions; i++)
+			if (r->active[i] >= 0) {
+				r->db->sess_cancel(r->sess[i]);
+				r->capture = 1;
+				r->db->sess_take(r->sess[i], r->err);
+				r->capture = 0;
+			}
 done:
 	if (r->targets)
 		for (int j = 0; j < pm->nsteps; j++)
@@ -566,6 +605,8 @@ enum specrun_status specrun(const struct spec *sp, const db_backend *db, db_area
 		if (opts && opts->perm >= 0 && p != opts->perm)
 			continue;
 		st = run_perm(&r, &sp->perms[p]);
+		if (st == SPECRUN_OK && stopping(&r))
+			st = SPECRUN_INTERRUPTED;
 		if (st == SPECRUN_LOST)
 			snprintf(err, DB_ERRLEN, "%s", r.err);
 	}

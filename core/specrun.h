@@ -33,13 +33,16 @@ struct specrun_opts {
 	const char *const *prelude;
 	int perm;                       /* run only permutation PERM (0-based); -1 all */
 	struct specrun_seen *seen;      /* NULL, or spec->nsteps entries, filled */
+	/* Set (by a signal handler) to stop: the running steps are cancelled and
+	 * specrun returns SPECRUN_INTERRUPTED.  NULL: never. */
+	volatile int *stop;
 };
 
 enum specrun_status {
 	SPECRUN_OK = 0,
 	SPECRUN_FAILED,                 /* a setup failed, or steps blocked each other */
 	SPECRUN_LOST,                   /* the database was lost (err) */
-	SPECRUN_UNSUPPORTED,            /* the spec uses what racelab cannot run (err) */
+	SPECRUN_INTERRUPTED,            /* opts->stop was set */
 };
 
 /* Refuse, by name, what racelab cannot run on DB: 0, or -1 with one line. */
