@@ -382,13 +382,68 @@ static void remove_waiting(int *waiting, int *n, int p)
 		}
 }
 
+/* Send pstep J and look at it and at the waiting steps once. */
+static int start_step(struct run *r, int j, int *waiting, int *nwaiting)
+{
+	const struct spec_pstep *ps = &r->perm->steps[j];
+	const struct spec_step *st = &r->sp->steps[ps->step];
+	int must_wait;
+
+	if (r->db->sess_send(r->sess[st->session], st->sql, r->err)) {
+		fprintf(r->out, "failed to send query for step %s: %s\n", st->name, r->err);
+		return -1;
+	}
+	r->active[st->session] = j;
+	for (int k = 0; k < ps->nblockers; k++)
+		if (ps->blockers[k].type == SPEC_BLOCK_NOTICES)
+			r->targets[j][k] = ps->blockers[k].notices +
+			                   r->notices[r->sp->steps[ps->blockers[k].step].session];
+	if ((must_wait = try_complete(r, j, STEP_NONBLOCK)) < 0)
+		return -1;
+	if ((*nwaiting = try_complete_all(r, waiting, *nwaiting, STEP_NONBLOCK | STEP_RETRY)) < 0)
+		return -1;
+	if (must_wait)
+		waiting[(*nwaiting)++] = j;
+	return 0;
+}
+
+static int queued_for(struct run *r, const int *queue, int nqueue, int s)
+{
+	for (int q = 0; q < nqueue; q++)
+		if (r->sp->steps[r->perm->steps[queue[q]].step].session == s)
+			return 1;
+	return 0;
+}
+
+/* Start the deferred steps whose sessions are free, earliest first, until
+ * none can start. */
+static int drain(struct run *r, int *queue, int *nqueue, int *waiting, int *nwaiting)
+{
+	for (int q = 0; q < *nqueue; q++) {
+		int j = queue[q], s = r->sp->steps[r->perm->steps[j].step].session, earlier = 0;
+
+		for (int e = 0; e < q; e++)
+			earlier |= r->sp->steps[r->perm->steps[queue[e]].step].session == s;
+		if (earlier || r->active[s] >= 0)
+			continue;
+		memmove(&queue[q], &queue[q + 1], (size_t)(*nqueue - q - 1) * sizeof *queue);
+		(*nqueue)--;
+		if (start_step(r, j, waiting, nwaiting))
+			return -1;
+		q = -1;         /* that may have freed others: look again from the start */
+	}
+	return 0;
+}
+
 static enum specrun_status run_perm(struct run *r, const struct spec_perm *pm)
 {
 	const struct spec *sp = r->sp;
 	int *waiting = calloc((size_t)sp->nsessions + 1, sizeof *waiting), nwaiting = 0;
+	int *queue = calloc((size_t)pm->nsteps + 1, sizeof *queue), nqueue = 0;
+	int defer = r->opts && r->opts->defer;
 	enum specrun_status st = SPECRUN_OK;
 
-	if (!waiting)
+	if (!waiting || !queue)
 		goto oom;
 	r->perm = pm;
 	r->targets = calloc((size_t)pm->nsteps + 1, sizeof *r->targets);
@@ -433,11 +488,16 @@ static enum specrun_status run_perm(struct run *r, const struct spec_perm *pm)
 	}
 
 	for (int j = 0; j < pm->nsteps; j++) {
-		const struct spec_pstep *ps = &pm->steps[j];
-		int s = sp->steps[ps->step].session, must_wait;
+		int s = sp->steps[pm->steps[j].step].session;
 
-		/* The session is still on an earlier step: wait for it (and keep looking
-		 * at the others, which may be what releases it). */
+		/* A schedule's rule (opts->defer): a step of a session that still
+		 * waits is taken as soon as the session is free, and the others go on. */
+		if (defer && (r->active[s] >= 0 || queued_for(r, queue, nqueue, s))) {
+			queue[nqueue++] = j;
+			continue;
+		}
+		/* The tester's rule: the session is still on an earlier step, so wait
+		 * for it (and keep looking at the others, which may be what releases it). */
 		while (r->active[s] >= 0) {
 			int old = r->active[s], rc = try_complete(r, old, STEP_RETRY);
 
@@ -445,36 +505,31 @@ static enum specrun_status run_perm(struct run *r, const struct spec_perm *pm)
 				goto lost;
 			if (rc == 0)
 				remove_waiting(waiting, &nwaiting, old);
-			if (rc > 0 && !others_active(r, s)) {
-				/* Held by a marker that nothing running can release: the tester
-				 * would wait for its timeout; we say so now. */
-				fflush(r->out);
-				fprintf(r->errf, "step %s cannot complete: its marker waits for a step"
-				        " that is not running\n", sp->steps[pm->steps[old].step].name);
-				st = SPECRUN_FAILED;
-				goto done;
-			}
+			if (rc > 0 && !others_active(r, s))
+				goto stuck;
 			if ((nwaiting = try_complete_all(r, waiting, nwaiting,
 			                                 STEP_NONBLOCK | STEP_RETRY)) < 0)
 				goto lost;
 		}
-		if (r->db->sess_send(r->sess[s], sp->steps[ps->step].sql, r->err)) {
-			fprintf(r->out, "failed to send query for step %s: %s\n",
-			        sp->steps[ps->step].name, r->err);
+		if (start_step(r, j, waiting, &nwaiting) ||
+		    (defer && drain(r, queue, &nqueue, waiting, &nwaiting)))
 			goto lost;
+	}
+	if (defer) {
+		while (nwaiting) {
+			int old = waiting[0], rc = try_complete(r, old, STEP_RETRY);
+
+			if (rc < 0)
+				goto lost;
+			if (rc == 0)
+				remove_waiting(waiting, &nwaiting, old);
+			if (rc > 0 && !others_active(r, sp->steps[pm->steps[old].step].session))
+				goto stuck;
+			if ((nwaiting = try_complete_all(r, waiting, nwaiting,
+			                                 STEP_NONBLOCK | STEP_RETRY)) < 0 ||
+			    drain(r, queue, &nqueue, waiting, &nwaiting))
+				goto lost;
 		}
-		r->active[s] = j;
-		for (int k = 0; k < ps->nblockers; k++)
-			if (ps->blockers[k].type == SPEC_BLOCK_NOTICES)
-				r->targets[j][k] = ps->blockers[k].notices +
-				                   r->notices[sp->steps[ps->blockers[k].step].session];
-		if ((must_wait = try_complete(r, j, STEP_NONBLOCK)) < 0)
-			goto lost;
-		if ((nwaiting = try_complete_all(r, waiting, nwaiting,
-		                                 STEP_NONBLOCK | STEP_RETRY)) < 0)
-			goto lost;
-		if (must_wait)
-			waiting[nwaiting++] = j;
 	}
 	if ((nwaiting = try_complete_all(r, waiting, nwaiting, STEP_RETRY)) < 0)
 		goto lost;
@@ -482,6 +537,16 @@ static enum specrun_status run_perm(struct run *r, const struct spec_perm *pm)
 		fflush(r->out);
 		fprintf(r->errf, "failed to complete permutation due to mutually-blocking"
 		        " steps\n");
+		st = SPECRUN_FAILED;
+		goto done;
+	}
+	if (0) {
+stuck:
+		/* Held by a marker that nothing running can release: the tester would
+		 * wait for its timeout; we say so now. */
+		fflush(r->out);
+		fprintf(r->errf, "a step cannot complete: its marker waits for a step that is"
+		        " not running\n");
 		st = SPECRUN_FAILED;
 		goto done;
 	}
@@ -524,6 +589,7 @@ done:
 	free(r->targets);
 	r->targets = NULL;
 	free(waiting);
+	free(queue);
 	return st;
 }
 

@@ -32,6 +32,11 @@ struct specrun_opts {
 	 * (the matrix sets SQLite's journal mode so); NULL-terminated, may be NULL. */
 	const char *const *prelude;
 	int perm;                       /* run only permutation PERM (0-based); -1 all */
+	/* A step whose session still waits is deferred until the session is free,
+	 * and the next steps go on (racelab's --schedule rule), instead of waiting
+	 * for the session (the tester's rule).  The matrix runs so, because
+	 * SQLite's BEGIN IMMEDIATE waits where PostgreSQL's waits later. */
+	int defer;
 	struct specrun_seen *seen;      /* NULL, or spec->nsteps entries, filled */
 	/* Set (by a signal handler) to stop: the running steps are cancelled and
 	 * specrun returns SPECRUN_INTERRUPTED.  NULL: never. */
