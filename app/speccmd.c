@@ -10,13 +10,21 @@
  */
 #include "speccmd.h"
 
+#ifndef RACELAB_DATADIR                 /* the Makefile passes $(DATADIR) */
+#define RACELAB_DATADIR "/usr/local/share/racelab"
+#endif
+
 #include <errno.h>
+#include <limits.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/matrix.h"
 #include "../core/spec.h"
+#include "../core/sys.h"
 #include "../core/specrun.h"
 
 /* Read PATH ("-": stdin) whole, refusing anything over the spec size limit. */
@@ -148,8 +156,158 @@ int speccmd_spec(const struct cli *cli)
 	       st == SPECRUN_INTERRUPTED ? EX_INTERRUPTED : EX_UNAVAILABLE;
 }
 
+int speccmd_dir(char *buf, size_t n, char *err, size_t errlen)
+{
+	const char *env = getenv("RACELAB_SPECS");
+	static const char *const up[] = { "/../specs", "/../../specs", "/../share/racelab/specs" };
+	char exe[PATH_MAX], probe[PATH_MAX + 64];
+	ssize_t len;
+
+	if (env && *env) {
+		snprintf(buf, n, "%s", env);
+		return 0;
+	}
+	/* As for the lessons: beside the build tree, or the installed share/. */
+	len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (len > 0) {
+		char *slash;
+
+		exe[len] = '\0';
+		if ((slash = strrchr(exe, '/')))
+			*slash = '\0';
+		for (size_t i = 0; i < sizeof up / sizeof up[0]; i++) {
+			snprintf(probe, sizeof probe, "%s%s/matrix/p4.spec", exe, up[i]);
+			if (access(probe, R_OK) == 0) {
+				snprintf(probe, sizeof probe, "%s%s", exe, up[i]);
+				if (!realpath(probe, buf) || strlen(buf) >= n)
+					snprintf(buf, n, "%s", probe);
+				return 0;
+			}
+		}
+	}
+	if (access(RACELAB_DATADIR "/specs/matrix/p4.spec", R_OK) == 0) {
+		snprintf(buf, n, "%s", RACELAB_DATADIR "/specs");
+		return 0;
+	}
+	snprintf(err, errlen, "cannot find racelab's spec files (specs/matrix/); set"
+	         " RACELAB_SPECS to the specs directory");
+	return -1;
+}
+
+/* The level names, for a refusal. */
+static void list_levels(char *buf, size_t n)
+{
+	buf[0] = '\0';
+	for (int l = 0; l < MATRIX_LEVELS; l++)
+		snprintf(buf + strlen(buf), n - strlen(buf), "%s'%s'", l ? ", " : "",
+		         matrix_levels[l].name);
+}
+
 int speccmd_matrix(const struct cli *cli)
 {
-	(void)cli;
-	return 0;
+	char dir[PATH_MAX], err[DB_ERRLEN + 256], names[512];
+	const db_backend *dbs[2] = { db_postgres(), db_sqlite() };
+	db_site *sites[2] = { NULL, NULL };
+	int want[2], a = -1, l = -1, rc = 0;
+	struct matrix *m = calloc(1, sizeof *m);
+	int64_t t0;
+
+	if (!m)
+		return EX_SOFTWARE;
+	want[0] = !cli->backend_given || cli->db == db_postgres();
+	want[1] = !cli->backend_given || cli->db == db_sqlite();
+	if (cli->show) {
+		if ((a = matrix_anomaly_index(cli->show)) < 0) {
+			fprintf(stderr, "racelab: unknown anomaly '%s' for --show: choose G0, G1a,"
+			        " G1b, G1c, OTV, PMP, P4, G-single, G2-item or G2\n", cli->show);
+			free(m);
+			return EX_USAGE;
+		}
+		list_levels(names, sizeof names);
+		if (!cli->level || (l = matrix_level_index(cli->level)) < 0) {
+			fprintf(stderr, "racelab: --show %s needs --level with one of %s%s%s\n",
+			        cli->show, names, cli->level ? " (not " : "",
+			        cli->level ? cli->level : "");
+			if (cli->level)
+				fputs("", stderr);
+			free(m);
+			return EX_USAGE;
+		}
+		want[0] = !strcmp(matrix_levels[l].backend, "postgres");
+		want[1] = !want[0];
+		if (cli->backend_given && !want[cli->db == db_postgres() ? 0 : 1]) {
+			fprintf(stderr, "racelab: level '%s' is %s's, not %s's\n", cli->level,
+			        matrix_levels[l].backend, cli->db->name);
+			free(m);
+			return EX_USAGE;
+		}
+	}
+	if (speccmd_dir(dir, sizeof dir - 8, err, sizeof err) ||
+	    (strcat(dir, "/matrix"), matrix_load(m, dir, err, sizeof err))) {
+		fprintf(stderr, "racelab: %s\n", err);
+		free(m);
+		return EX_SOFTWARE;
+	}
+	catch_signals();
+	for (int b = 0; b < 2; b++) {
+		/* -d names the PostgreSQL server unless -b sqlite says it is SQLite's. */
+		const char *where = (b == 0) == (cli->db == db_postgres() || !cli->backend_given)
+		                    ? cli->where : NULL;
+
+		if (!want[b])
+			continue;
+		if (!(sites[b] = dbs[b]->site_open(where, err))) {
+			fprintf(stderr, "racelab: %s%s\n", err, b == 0 && !cli->backend_given ?
+			        " (for the SQLite rows alone: racelab matrix -b sqlite)" : "");
+			rc = EX_UNAVAILABLE;
+			goto out;
+		}
+		dbs[b]->version(sites[b], m->versions[b], sizeof m->versions[b]);
+	}
+	t0 = sys_now_ns();
+	for (int ai = 0; ai < MATRIX_ANOMALIES; ai++)
+		for (int li = 0; li < MATRIX_LEVELS; li++) {
+			int b = strcmp(matrix_levels[li].backend, "postgres") ? 1 : 0;
+
+			if (!want[b] || (cli->show && (ai != a || li != l)))
+				continue;
+			if (stop) {
+				fprintf(stderr, "racelab: interrupted; the databases were cleaned up\n");
+				rc = EX_INTERRUPTED;
+				goto out;
+			}
+			if (matrix_run_cell(m, ai, li, dbs[b], sites[b], err)) {
+				fprintf(stderr, "racelab: %s\n", stop ? "interrupted; the databases were"
+				        " cleaned up" : err);
+				rc = stop ? EX_INTERRUPTED : EX_UNAVAILABLE;
+				goto out;
+			}
+		}
+	m->seconds = (double)(sys_now_ns() - t0) / 1e9;
+	if (cli->show) {
+		const struct matrix_cell *c = &m->cells[a][l];
+
+		printf("%s %s under %s (%s): the spec %s/%s, as run\n\n", m->anomalies[a].id,
+		       m->anomalies[a].title, matrix_levels[l].name, m->versions[want[0] ? 0 : 1],
+		       dir, m->anomalies[a].file);
+		fputs(c->trace ? c->trace : "", stdout);
+		printf("\n%s: %s", m->anomalies[a].id, c->how);
+		if (c->hermitage >= 0)
+			printf(" (Hermitage: %s%s)", c->hermitage ? "happens" : "prevented",
+			       c->hermitage == c->happened ? ", agrees" : ", DISAGREES");
+		printf("\n");
+	} else if (cli->output == OUT_JSON) {
+		matrix_print_json(stdout, m);
+	} else {
+		printf("racelab matrix: Hermitage's anomalies under every isolation level, run"
+		       " live\n");
+		matrix_print_text(stdout, m, cli->markdown);
+	}
+out:
+	for (int b = 0; b < 2; b++)
+		if (sites[b])
+			dbs[b]->site_close(sites[b]);
+	matrix_free(m);
+	free(m);
+	return rc;
 }
