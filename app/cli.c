@@ -21,6 +21,13 @@ const char cli_usage[] =
 "       racelab lessons                  list the lessons\n"
 "       racelab lesson N [OPTIONS]       run lesson N (its options come first,\n"
 "                                        yours after, so yours win)\n"
+"       racelab spec FILE.spec [-b B] [-d WHERE]\n"
+"                                        run a PostgreSQL isolation-tester spec file\n"
+"                                        and print what PostgreSQL's isolationtester\n"
+"                                        prints for it\n"
+"       racelab matrix [-b B] [-d WHERE] [--markdown | --json]\n"
+"                                        Hermitage's anomalies under every isolation\n"
+"                                        level, run live (default: both backends)\n"
 "       racelab --help | --version\n"
 "\n"
 "Scenarios:\n"
@@ -71,6 +78,13 @@ const char cli_usage[] =
 "      --no-ui           plain text report (the default when not on a terminal)\n"
 "      --json            the JSON report on stdout\n"
 "      --trace           print every step as it happens\n"
+"      --markdown        matrix: the tables in Markdown\n"
+"      --show ANOMALY    matrix: replay one cell (G0, G1a, G1b, G1c, OTV, PMP, P4,\n"
+"                        G-single, G2-item, G2) and print its trace\n"
+"      --level LEVEL     matrix --show: the cell's level: read uncommitted, read\n"
+"                        committed, repeatable read, serializable (PostgreSQL);\n"
+"                        deferred/WAL, immediate/WAL, deferred/rollback,\n"
+"                        immediate/rollback (SQLite)\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
@@ -82,8 +96,7 @@ const char cli_usage[] =
 "Each strategy runs in a schema of its own, dropped at the end.\n";
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
-       OPT_LATENCY, OPT_PROCS, OPT_PRESENT, OPT_MARKDOWN, OPT_SHOW, OPT_LEVEL,
-       OPT_EXPORT_SPEC };
+       OPT_LATENCY, OPT_PROCS, OPT_PRESENT, OPT_MARKDOWN, OPT_SHOW, OPT_LEVEL };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -104,7 +117,6 @@ static const struct option options[] = {
 	{ "markdown", no_argument, NULL, OPT_MARKDOWN },
 	{ "show", required_argument, NULL, OPT_SHOW },
 	{ "level", required_argument, NULL, OPT_LEVEL },
-	{ "export-spec", required_argument, NULL, OPT_EXPORT_SPEC },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -351,8 +363,7 @@ static int check_schedule(struct cli *c, char *err, size_t n)
 	return 0;
 }
 
-/* The options of racelab spec and racelab matrix, and only there; --export-spec
- * only with a listed --schedule. */
+/* The options of racelab matrix, and only there. */
 static int check_spec_words(struct cli *c, char *err, size_t n)
 {
 	const char *stray = c->markdown ? "--markdown" : c->show ? "--show" :
@@ -371,16 +382,9 @@ static int check_spec_words(struct cli *c, char *err, size_t n)
 		snprintf(err, n, "choose one of --markdown and --json");
 		return EX_USAGE;
 	}
-	if ((c->action == ACT_SPEC || c->action == ACT_MATRIX) && (c->step || c->schedule ||
-	    c->export_spec)) {
-		snprintf(err, n, "%s does not go with '%s'", c->step ? "--step" : c->schedule ?
-		         "--schedule" : "--export-spec", c->action == ACT_SPEC ? "spec" : "matrix");
-		return EX_USAGE;
-	}
-	if (c->export_spec && (!c->schedule || !strcmp(c->schedule, "random") ||
-	    c->action != ACT_RUN)) {
-		snprintf(err, n, "--export-spec writes a listed --schedule as a spec file: give"
-		         " --schedule \"t1.STEP t2.STEP ...\" and -s STRATEGY");
+	if ((c->action == ACT_SPEC || c->action == ACT_MATRIX) && (c->step || c->schedule)) {
+		snprintf(err, n, "%s does not go with '%s'", c->step ? "--step" : "--schedule",
+		         c->action == ACT_SPEC ? "spec" : "matrix");
 		return EX_USAGE;
 	}
 	return 0;
@@ -511,9 +515,6 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		case OPT_LEVEL:
 			c->level = optarg;
 			break;
-		case OPT_EXPORT_SPEC:
-			c->export_spec = optarg;
-			break;
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
@@ -553,15 +554,6 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			optind++;
 			c->action = ACT_LESSON;
 			c->lesson = (int)v;
-		} else if (!(c->scenario = demo_find(word))) {
-			char names[200];
-			size_t len = 0;
-
-			names[0] = '\0';
-			for (int i = 0; demo_scenarios[i]; i++)
-				len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
-				                        i ? ", " : "", demo_scenarios[i]->name);
-			snprintf(err, n, "unknown scenario '%.60s': choose %s", word, names);
 		} else if (!strcmp(word, "spec") || !strcmp(word, "matrix")) {
 			/* racelab spec FILE.spec, racelab matrix (app/speccmd.c) */
 			c->action = word[0] == 's' ? ACT_SPEC : ACT_MATRIX;
@@ -573,8 +565,15 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 				}
 				c->spec_file = argv[optind++];
 			}
-		} else if (!(c->demo = demo_find(word))) {
-			snprintf(err, n, "unknown scenario '%s': choose product or coupon", word);
+		} else if (!(c->scenario = demo_find(word))) {
+			char names[200];
+			size_t len = 0;
+
+			names[0] = '\0';
+			for (int i = 0; demo_scenarios[i]; i++)
+				len += (size_t)snprintf(names + len, sizeof names - len, "%s%s",
+				                        i ? ", " : "", demo_scenarios[i]->name);
+			snprintf(err, n, "unknown scenario '%.60s': choose %s", word, names);
 			return EX_USAGE;
 		}
 	}

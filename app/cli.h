@@ -64,7 +64,6 @@ struct cli {
 	int markdown;                   /* --markdown: the matrix as a Markdown table */
 	const char *show;               /* --show ANOMALY: replay one cell of the matrix */
 	const char *level;              /* --level LEVEL: that cell's level */
-	const char *export_spec;        /* --export-spec FILE: write the schedule as a spec */
 	int nopts;                      /* argv[1..nopts] were options (getopt moves the
 	                                   words to the end), for lesson_argv */
 };

@@ -193,10 +193,6 @@ int main(int argc, char **argv)
 		        " room\n");
 		return EX_USAGE;
 	}
-	if (cli.action == ACT_SPEC)     /* racelab spec, racelab matrix: app/speccmd.c */
-		return speccmd_spec(&cli);
-	if (cli.action == ACT_MATRIX)
-		return speccmd_matrix(&cli);
 	if (cli.step && cli.action != ACT_LESSONS && !viz_available()) {
 		fprintf(stderr, "racelab: --step needs a terminal: it runs on the dashboard"
 		        " (for a text trace of one interleaving, use --schedule)\n");
@@ -212,6 +208,10 @@ int main(int argc, char **argv)
 			return rc;
 		if (use_dashboard(&cli))        /* let the learner finish reading first */
 			lesson_pause(stdin, stdout);
+	}
+	if (cli.action == ACT_SPEC || cli.action == ACT_MATRIX) {   /* app/speccmd.c */
+		rc = cli.action == ACT_SPEC ? speccmd_spec(&cli) : speccmd_matrix(&cli);
+		return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;
 	}
 	cfg.scenario = cli.scenario;
 	cfg.db = cli.db;
