@@ -524,7 +524,11 @@ static struct sess_item *add_item(db_sess *s)
 	return &g[s->nitems++];
 }
 
-/* Run every statement of SQL, keeping results, up to the first error. */
+/* Run every statement of SQL, keeping results, up to the first error.  The
+ * items are the worker's alone until the state says DONE (sess_take reads them
+ * after seeing that under the mutex), so they are built without it; the mutex
+ * is never held across a call into SQLite, whose own connection mutex the busy
+ * handler is called under. */
 static void sess_run(db_sess *s, const char *sql)
 {
 	const char *tail = sql;
@@ -535,12 +539,10 @@ static void sess_run(db_sess *s, const char *sql)
 		int rc = sqlite3_prepare_v2(s->db, tail, -1, &stmt, &tail);
 
 		if (rc != SQLITE_OK) {
-			pthread_mutex_lock(&s->mu);
 			if ((it = add_item(s))) {
 				it->error = dup_or_null(sqlite3_errmsg(s->db), &s->oom);
 				it->code = code_name(sqlite3_extended_errcode(s->db));
 			}
-			pthread_mutex_unlock(&s->mu);
 			return;
 		}
 		if (!stmt)              /* only blanks or comments were left */
@@ -548,7 +550,6 @@ static void sess_run(db_sess *s, const char *sql)
 		int nc = sqlite3_column_count(stmt);
 		size_t cap = 0;
 
-		pthread_mutex_lock(&s->mu);
 		if (nc > 0 && (it = add_item(s))) {
 			it->ncols = nc;
 			it->names = calloc((size_t)nc, sizeof *it->names);
@@ -557,38 +558,35 @@ static void sess_run(db_sess *s, const char *sql)
 			for (int j = 0; j < nc && it->names; j++)
 				it->names[j] = dup_or_null(sqlite3_column_name(stmt, j), &s->oom);
 		}
-		pthread_mutex_unlock(&s->mu);
 		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 			pthread_mutex_lock(&s->mu);
-			s->in_busy = 0;
-			if (it && it->names) {
-				if ((size_t)(it->nrows + 1) * (size_t)nc > cap) {
-					size_t ncap = cap ? cap * 2 : (size_t)nc * 8;
-					char **g = realloc(it->cells, ncap * sizeof *g);
-
-					if (g) {
-						it->cells = g;
-						cap = ncap;
-					} else {
-						s->oom = 1;
-					}
-				}
-				if ((size_t)(it->nrows + 1) * (size_t)nc <= cap) {
-					for (int j = 0; j < nc; j++)
-						it->cells[it->nrows * nc + j] = dup_or_null(
-						    (const char *)sqlite3_column_text(stmt, j), &s->oom);
-					it->nrows++;
-				}
-			}
+			s->in_busy = 0;         /* past the lock: the statement goes on */
 			pthread_mutex_unlock(&s->mu);
+			if (!it || !it->names)
+				continue;
+			if ((size_t)(it->nrows + 1) * (size_t)nc > cap) {
+				size_t ncap = cap ? cap * 2 : (size_t)nc * 8;
+				char **g = realloc(it->cells, ncap * sizeof *g);
+
+				if (!g) {
+					s->oom = 1;
+					continue;
+				}
+				it->cells = g;
+				cap = ncap;
+			}
+			for (int j = 0; j < nc; j++)
+				it->cells[it->nrows * nc + j] = dup_or_null(
+				    (const char *)sqlite3_column_text(stmt, j), &s->oom);
+			it->nrows++;
 		}
 		pthread_mutex_lock(&s->mu);
 		s->in_busy = 0;
+		pthread_mutex_unlock(&s->mu);
 		if (rc != SQLITE_DONE && (it = add_item(s))) {
 			it->error = dup_or_null(sqlite3_errmsg(s->db), &s->oom);
 			it->code = code_name(sqlite3_extended_errcode(s->db));
 		}
-		pthread_mutex_unlock(&s->mu);
 		sqlite3_finalize(stmt);
 		if (rc != SQLITE_DONE)
 			return;
@@ -788,13 +786,17 @@ static int sess_blocked(db_sess *ctl, db_sess *s, db_sess *const *all, int n, ch
 
 static void sess_cancel(db_sess *s)
 {
+	int running;
+
 	pthread_mutex_lock(&s->mu);
-	if (s->state == SESS_RUNNING) {
+	running = s->state == SESS_RUNNING;
+	if (running) {
 		s->cancel = 1;
-		sqlite3_interrupt(s->db);
 		pthread_cond_broadcast(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
+	if (running)            /* outside our mutex: SQLite takes its own */
+		sqlite3_interrupt(s->db);
 }
 
 static void version(db_site *site, char *buf, size_t n)
