@@ -125,6 +125,12 @@ int speccmd_spec(const struct cli *cli)
 		fprintf(stderr, "racelab: %s\n", err);
 		return EX_USAGE;
 	}
+	if (cli->both) {
+		fprintf(stderr, "racelab: racelab spec runs on one backend: choose -b sqlite or"
+		        " -b postgres (the tester's output is one server's)\n");
+		free(text);
+		return EX_USAGE;
+	}
 	setvbuf(stdout, NULL, _IOLBF, 0);       /* lines in order with stderr's, as the tester's */
 	if (spec_parse(text, len, &sp, err, sizeof err)) {
 		fprintf(stderr, "racelab: %s: %s\n", file, err);
@@ -224,8 +230,8 @@ int speccmd_matrix(const struct cli *cli)
 
 	if (!m)
 		return EX_SOFTWARE;
-	want[0] = !cli->backend_given || cli->db == db_postgres();
-	want[1] = !cli->backend_given || cli->db == db_sqlite();
+	want[0] = !cli->backend_given || cli->both || cli->db == db_postgres();
+	want[1] = !cli->backend_given || cli->both || cli->db == db_sqlite();
 	if (cli->show) {
 		if ((a = matrix_anomaly_index(cli->show)) < 0) {
 			fprintf(stderr, "racelab: unknown anomaly '%s' for --show: choose G0, G1a,"
@@ -246,7 +252,7 @@ int speccmd_matrix(const struct cli *cli)
 		}
 		want[0] = !strcmp(matrix_levels[l].backend, "postgres");
 		want[1] = !want[0];
-		if (cli->backend_given && !want[cli->db == db_postgres() ? 0 : 1]) {
+		if (cli->backend_given && !cli->both && !want[cli->db == db_postgres() ? 0 : 1]) {
 			fprintf(stderr, "racelab: level '%s' is %s's, not %s's\n", cli->level,
 			        matrix_levels[l].backend, cli->db->name);
 			free(m);
@@ -262,8 +268,8 @@ int speccmd_matrix(const struct cli *cli)
 	catch_signals();
 	for (int b = 0; b < 2; b++) {
 		/* -d names the PostgreSQL server unless -b sqlite says it is SQLite's. */
-		const char *where = (b == 0) == (cli->db == db_postgres() || !cli->backend_given)
-		                    ? cli->where : NULL;
+		const char *where = (b == 0) == (cli->db == db_postgres() || !cli->backend_given ||
+		                                 cli->both) ? cli->where : NULL;
 
 		if (!want[b])
 			continue;
