@@ -159,6 +159,8 @@ for my $case (@bad) {
     like($err, qr/^racelab: cannot read spec file .*no-such\.spec: No such file/, '... naming it');
     ($st, $out, $err) = racelab(['spec']);
     is($st, 64, "'racelab spec' without a file: exit 64");
+    ($st, $out, $err) = racelab(['spec', "$root/specs/nowait.spec", '-b', 'sqlite,postgres']);
+    is($st, 64, 'a spec on -b sqlite,postgres: exit 64 (the output is one server\'s)');
 }
 
 done_testing();
