@@ -124,10 +124,13 @@ install: all
 	install -m 644 lessons/*.md $(DESTDIR)$(DATADIR)/lessons
 	install -d $(DESTDIR)$(DATADIR)/lessons/traces
 	install -m 644 lessons/traces/*.txt $(DESTDIR)$(DATADIR)/lessons/traces
+	install -d $(DESTDIR)$(DATADIR)/specs/matrix
+	install -m 644 specs/*.spec $(DESTDIR)$(DATADIR)/specs
+	install -m 644 specs/matrix/*.spec $(DESTDIR)$(DATADIR)/specs/matrix
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/racelab $(DESTDIR)$(MANDIR)/man1/racelab.1
-	rm -rf $(DESTDIR)$(DATADIR)/lessons
+	rm -rf $(DESTDIR)$(DATADIR)/lessons $(DESTDIR)$(DATADIR)/specs
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

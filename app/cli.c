@@ -23,6 +23,13 @@ const char cli_usage[] =
 "                                        yours after, so yours win)\n"
 "       racelab room open|join|host      a classroom racing on one shared\n"
 "                                        PostgreSQL (racelab room --help)\n"
+"       racelab spec FILE.spec [-b B] [-d WHERE]\n"
+"                                        run a PostgreSQL isolation-tester spec file\n"
+"                                        and print what PostgreSQL's isolationtester\n"
+"                                        prints for it\n"
+"       racelab matrix [-b B] [-d WHERE] [--markdown | --json]\n"
+"                                        Hermitage's anomalies under every isolation\n"
+"                                        level, run live (default: both backends)\n"
 "       racelab --help | --version\n"
 "\n"
 "Scenarios:\n"
@@ -85,6 +92,13 @@ const char cli_usage[] =
 "      --no-pause        racelab lesson N: do not wait for a key before the demo\n"
 "                        and before each answer (implied when stdin or stdout\n"
 "                        is not a terminal)\n"
+"      --markdown        matrix: the tables in Markdown\n"
+"      --show ANOMALY    matrix: replay one cell (G0, G1a, G1b, G1c, OTV, PMP, P4,\n"
+"                        G-single, G2-item, G2) and print its trace\n"
+"      --level LEVEL     matrix --show: the cell's level: read uncommitted, read\n"
+"                        committed, repeatable read, serializable (PostgreSQL);\n"
+"                        deferred/WAL, immediate/WAL, deferred/rollback,\n"
+"                        immediate/rollback (SQLite)\n"
 "  -h, --help            show this help\n"
 "  -V, --version         show the version\n"
 "\n"
@@ -97,7 +111,7 @@ const char cli_usage[] =
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
        OPT_LATENCY, OPT_PROCS, OPT_PRESENT, OPT_RECORD, OPT_RECORD_CLOCK, OPT_SVG,
-       OPT_SVG_THEME, OPT_NO_PAUSE };
+       OPT_SVG_THEME, OPT_NO_PAUSE, OPT_MARKDOWN, OPT_SHOW, OPT_LEVEL };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -120,6 +134,9 @@ static const struct option options[] = {
 	{ "svg", required_argument, NULL, OPT_SVG },
 	{ "svg-theme", required_argument, NULL, OPT_SVG_THEME },
 	{ "no-pause", no_argument, NULL, OPT_NO_PAUSE },
+	{ "markdown", no_argument, NULL, OPT_MARKDOWN },
+	{ "show", required_argument, NULL, OPT_SHOW },
+	{ "level", required_argument, NULL, OPT_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -196,7 +213,8 @@ static int takes_value(int opt)
 {
 	return opt == 'b' || opt == 'd' || opt == 's' || opt == 't' || opt == 'n' ||
 	       opt == OPT_THINK || opt == OPT_SEED || opt == OPT_SCHEDULE || opt == OPT_LATENCY ||
-	       opt == OPT_RECORD || opt == OPT_RECORD_CLOCK || opt == OPT_SVG || opt == OPT_SVG_THEME;
+	       opt == OPT_RECORD || opt == OPT_RECORD_CLOCK || opt == OPT_SVG || opt == OPT_SVG_THEME ||
+	       opt == OPT_SHOW || opt == OPT_LEVEL;
 }
 
 /* "naive, atomic, locked": the strategies scenario S offers, for messages. */
@@ -367,6 +385,33 @@ static int check_schedule(struct cli *c, char *err, size_t n)
 	return 0;
 }
 
+/* The options of racelab matrix, and only there. */
+static int check_spec_words(struct cli *c, char *err, size_t n)
+{
+	const char *stray = c->markdown ? "--markdown" : c->show ? "--show" :
+	                    c->level ? "--level" : NULL;
+
+	if (stray && c->action != ACT_MATRIX) {
+		snprintf(err, n, "%s belongs to 'racelab matrix' (see racelab --help)", stray);
+		return EX_USAGE;
+	}
+	if (c->action == ACT_MATRIX && c->level && !c->show) {
+		snprintf(err, n, "--level picks the cell that --show replays: give --show too,"
+		         " as in --show P4 --level \"repeatable read\"");
+		return EX_USAGE;
+	}
+	if (c->action == ACT_MATRIX && c->markdown && c->output == OUT_JSON) {
+		snprintf(err, n, "choose one of --markdown and --json");
+		return EX_USAGE;
+	}
+	if ((c->action == ACT_SPEC || c->action == ACT_MATRIX) && (c->step || c->schedule)) {
+		snprintf(err, n, "%s does not go with '%s'", c->step ? "--step" : "--schedule",
+		         c->action == ACT_SPEC ? "spec" : "matrix");
+		return EX_USAGE;
+	}
+	return 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 {
 	long long v;
@@ -397,6 +442,7 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		}
 		switch (opt) {
 		case 'b':
+			c->backend_given = 1;
 			if (!strcmp(optarg, "sqlite,postgres") || !strcmp(optarg, "postgres,sqlite")) {
 				c->db = db_sqlite();
 				c->both = 1;
@@ -512,6 +558,16 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		case OPT_NO_PAUSE:
 			c->no_pause = 1;
 			break;
+		/* racelab spec and racelab matrix; checked in check_spec_words */
+		case OPT_MARKDOWN:
+			c->markdown = 1;
+			break;
+		case OPT_SHOW:
+			c->show = optarg;
+			break;
+		case OPT_LEVEL:
+			c->level = optarg;
+			break;
 		case 'h':
 			c->action = ACT_HELP;
 			return 0;
@@ -551,6 +607,17 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			optind++;
 			c->action = ACT_LESSON;
 			c->lesson = (int)v;
+		} else if (!strcmp(word, "spec") || !strcmp(word, "matrix")) {
+			/* racelab spec FILE.spec, racelab matrix (app/speccmd.c) */
+			c->action = word[0] == 's' ? ACT_SPEC : ACT_MATRIX;
+			if (c->action == ACT_SPEC) {
+				if (optind == argc) {
+					snprintf(err, n, "'spec' needs a spec file, as in 'racelab spec"
+					         " FILE.spec'");
+					return EX_USAGE;
+				}
+				c->spec_file = argv[optind++];
+			}
 		} else if (!(c->scenario = demo_find(word))) {
 			char names[200];
 			size_t len = 0;
@@ -588,6 +655,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		         " no one: leave one out");
 		return EX_USAGE;
 	}
+	if ((rc = check_spec_words(c, err, n)))
+		return rc;
 	/* --trace is fine: step mode prints its trace when the dashboard closes. */
 	if (c->step && c->output != OUT_AUTO) {
 		snprintf(err, n, "--step opens the dashboard, so it cannot go with %s (for a"

@@ -29,6 +29,8 @@ enum cli_action {
 	ACT_VERSION,
 	ACT_LESSONS,            /* racelab lessons: list them */
 	ACT_LESSON,             /* racelab lesson N: the options are argv[1..nopts] */
+	ACT_SPEC,               /* racelab spec FILE.spec */
+	ACT_MATRIX,             /* racelab matrix */
 };
 
 struct cli {
@@ -61,6 +63,12 @@ struct cli {
 	int svg_dark;                   /* --svg-theme dark */
 	int lesson;                     /* ACT_LESSON: the lesson's number */
 	int no_pause;                   /* --no-pause: a lesson waits for no key */
+	/* racelab spec and racelab matrix (app/speccmd.c) */
+	int backend_given;              /* -b was given */
+	const char *spec_file;          /* ACT_SPEC: the spec file ("-": stdin) */
+	int markdown;                   /* --markdown: the matrix as a Markdown table */
+	const char *show;               /* --show ANOMALY: replay one cell of the matrix */
+	const char *level;              /* --level LEVEL: that cell's level */
 	int nopts;                      /* argv[1..nopts] were options (getopt moves the
 	                                   words to the end), for lesson_argv */
 };

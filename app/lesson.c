@@ -592,7 +592,8 @@ int lesson_start(struct lesson *l, struct cli *cli, char **argv, char *err, size
 		return EX_SOFTWARE;
 	}
 	rc = cli_parse(argc, l->run_argv, cli, why, sizeof why);
-	if (rc == 0 && cli->action != ACT_RUN) {
+	if (rc == 0 && cli->action != ACT_RUN && cli->action != ACT_SPEC &&
+	    cli->action != ACT_MATRIX) {
 		snprintf(why, sizeof why, "it is not a demo (racelab [SCENARIO] [OPTIONS])");
 		rc = EX_USAGE;
 	}

@@ -29,6 +29,7 @@
 #include "../core/finish.h"
 #include "../core/history.h"
 #include "../core/report.h"
+#include "speccmd.h"
 #include "../core/run.h"
 #include "../core/trace.h"
 #include "../viz/record.h"
@@ -456,6 +457,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "racelab: --no-pause is for lessons (racelab lesson N"
 		        " --no-pause): a demo never waits for a key\n");
 		return EX_USAGE;
+	}
+	if (cli.action == ACT_SPEC || cli.action == ACT_MATRIX) {   /* app/speccmd.c */
+		rc = cli.action == ACT_SPEC ? speccmd_spec(&cli) : speccmd_matrix(&cli);
+		return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;
 	}
 	cfg.scenario = cli.scenario;
 	cfg.db = cli.db;

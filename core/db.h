@@ -21,6 +21,7 @@
 typedef struct db_site db_site;
 typedef struct db_area db_area;
 typedef struct db_conn db_conn;
+typedef struct db_sess db_sess;
 
 enum db_type { DB_NULL, DB_INT, DB_TEXT };
 
@@ -60,6 +61,27 @@ enum db_status {
 typedef int (*db_wait_fn)(void *arg);
 
 #define DB_ERRLEN 256
+
+/* One result set of a spec session's statement, as text (racelab spec prints it
+ * the way PostgreSQL's isolation tester does). */
+typedef struct db_table {
+	int ncols, nrows;
+	const char *const *names;       /* ncols column names */
+	const char *const *cells;       /* nrows * ncols values, row by row; NULL is NULL */
+} db_table;
+
+/* Where a spec session's output goes, in the order the server sent it.  Called on
+ * the thread that called sess_take (table, error) or sess_ready (notice). */
+typedef struct db_sink {
+	void (*table)(void *arg, const db_table *t);
+	/* A failed statement: SEVERITY ("ERROR"), the primary MESSAGE and SQLSTATE
+	 * (SQLite: its result code's name, as "SQLITE_BUSY"). */
+	void (*error)(void *arg, const char *severity, const char *message,
+	              const char *sqlstate);
+	/* A notice, whole, as the server worded it ("NOTICE:  ...\n"). */
+	void (*notice)(void *arg, const char *text);
+	void *arg;
+} db_sink;
 
 typedef struct db_backend {
 	const char *name;               /* "sqlite" or "postgres" */
@@ -104,6 +126,35 @@ typedef struct db_backend {
 	 * control connection of its own, opened on first use.  NULL for a backend
 	 * that calls on_wait only while a connection is blocked (SQLite). */
 	int (*blocked)(db_site *site, int id, char *err);
+
+	/* Spec sessions (racelab spec, racelab matrix): connections that run a spec
+	 * step's SQL text whole (it may hold several statements) without waiting, so
+	 * that one thread can drive every session as PostgreSQL's isolation tester
+	 * does.  All calls come from one thread.
+	 *
+	 * Open a session on AREA; its output goes to SINK (kept by the session). */
+	db_sess *(*sess_open)(db_area *area, const db_sink *sink, char *err);
+	void (*sess_close)(db_sess *s);
+	/* Start running SQL and return at once; 0, or -1 with err (nothing started). */
+	int (*sess_send)(db_sess *s, const char *sql, char *err);
+	/* Wait up to MS milliseconds (-1: for ever) until what sess_send started has
+	 * a result to take.  1 it has, 0 not yet, -1 the session is lost (err).
+	 * Notices that arrive meanwhile go to the sink. */
+	int (*sess_ready)(db_sess *s, int ms, char *err);
+	/* Hand the results of the statement text to the sink (tables and errors, in
+	 * order), waiting for the rest if need be; the session is then idle.
+	 * 0, or -1 when the session is lost (err). */
+	int (*sess_take)(db_sess *s, char *err);
+	/* Is S's running statement waiting for a lock held by one of the sessions in
+	 * ALL (N of them)?  Asked through CTL, another session of the same area that
+	 * is idle.  1 yes, 0 no, -1 cannot tell (err).  Exact, never by timing:
+	 * PostgreSQL answers from its lock manager; SQLite from the busy handler,
+	 * after one fresh try for the lock. */
+	int (*sess_blocked)(db_sess *ctl, db_sess *s, db_sess *const *all, int n, char *err);
+	/* Ask S's running statement to stop (it then fails); idle: nothing. */
+	void (*sess_cancel)(db_sess *s);
+	/* The server's version, for reports ("PostgreSQL 15.8", "SQLite 3.40.1"). */
+	void (*version)(db_site *site, char *buf, size_t n);
 } db_backend;
 
 const db_backend *db_sqlite(void);

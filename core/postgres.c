@@ -673,6 +673,221 @@ static int conn_blocked(db_site *site, int id, char *err)
 	return rc;
 }
 
+/* ---- spec sessions (db.h: sess_*) ----
+ *
+ * A spec session is a bare connection in the area's schema that sends a step's
+ * SQL text whole with PQsendQuery, as PostgreSQL's isolation tester does, so that
+ * a text of several statements returns several results and a step can be left
+ * waiting while others run.  Notices go to the sink as they arrive (the tester
+ * prints them prefixed with the session's name, wherever they fall). */
+struct db_sess {
+	db_site *site;
+	PGconn *pg;
+	int pid;
+	const db_sink *sink;
+};
+
+static void sess_notice(void *arg, const char *message)
+{
+	db_sess *s = arg;
+
+	if (s->sink && s->sink->notice)
+		s->sink->notice(s->sink->arg, message);
+}
+
+static db_sess *sess_open(db_area *area, const db_sink *sink, char *err)
+{
+	db_sess *s = calloc(1, sizeof *s);
+	char sql[sizeof area->ident + 32], reason[DB_ERRLEN];
+	PGresult *r;
+
+	if (!s) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return NULL;
+	}
+	s->site = area->site;
+	s->sink = sink;
+	s->pg = open_pg(area->site);
+	if (PQstatus(s->pg) != CONNECTION_OK) {
+		connect_reason(reason, s->pg);
+		snprintf(err, DB_ERRLEN, "cannot connect to PostgreSQL at %.100s: %.120s",
+		         area->site->name, reason);
+		PQfinish(s->pg);
+		free(s);
+		return NULL;
+	}
+	atomic_fetch_add(&s->site->open, 1);
+	s->pid = PQbackendPID(s->pg);
+	snprintf(sql, sizeof sql, "SET search_path TO %s", area->ident);
+	r = PQexec(s->pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		first_line(err, "cannot set search_path: ", PQerrorMessage(s->pg));
+		PQclear(r);
+		PQfinish(s->pg);
+		atomic_fetch_sub(&s->site->open, 1);
+		free(s);
+		return NULL;
+	}
+	PQclear(r);
+	PQsetNoticeProcessor(s->pg, sess_notice, s);
+	return s;
+}
+
+static void sess_close(db_sess *s)
+{
+	if (!s)
+		return;
+	PQfinish(s->pg);
+	atomic_fetch_sub(&s->site->open, 1);
+	free(s);
+}
+
+static int sess_send(db_sess *s, const char *sql, char *err)
+{
+	if (!PQsendQuery(s->pg, sql)) {
+		first_line(err, "", PQerrorMessage(s->pg));
+		return -1;
+	}
+	return 0;
+}
+
+static int sess_ready(db_sess *s, int ms, char *err)
+{
+	int64_t deadline = sys_now_ns() + (int64_t)ms * 1000000;
+
+	for (;;) {
+		struct pollfd p = { .fd = PQsocket(s->pg), .events = POLLIN };
+		int64_t left = deadline - sys_now_ns();
+		int rc;
+
+		if (!PQisBusy(s->pg))
+			return 1;
+		if (p.fd < 0) {
+			first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
+			return -1;
+		}
+		rc = poll(&p, 1, ms < 0 ? -1 : left > 0 ? (int)((left + 999999) / 1000000) : 0);
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc > 0 && !PQconsumeInput(s->pg)) {
+			first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
+			return -1;
+		}
+		if (rc == 0 && !PQisBusy(s->pg))
+			return 1;
+		if (rc == 0 && ms >= 0)
+			return 0;
+	}
+}
+
+static int sess_take(db_sess *s, char *err)
+{
+	PGresult *r;
+
+	while ((r = PQgetResult(s->pg))) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_TUPLES_OK && s->sink && s->sink->table) {
+			int nc = PQnfields(r), nr = PQntuples(r);
+			const char **names = calloc((size_t)nc + 1, sizeof *names);
+			const char **cells = calloc((size_t)nc * (size_t)nr + 1, sizeof *cells);
+
+			if (!names || !cells) {
+				free(names);
+				free(cells);
+				PQclear(r);
+				snprintf(err, DB_ERRLEN, "out of memory");
+				return -1;
+			}
+			for (int j = 0; j < nc; j++)
+				names[j] = PQfname(r, j);
+			for (int i = 0; i < nr; i++)
+				for (int j = 0; j < nc; j++)
+					cells[i * nc + j] = PQgetisnull(r, i, j) ? NULL : PQgetvalue(r, i, j);
+			s->sink->table(s->sink->arg, &(db_table){ nc, nr, names, cells });
+			free(names);
+			free(cells);
+		} else if (st == PGRES_FATAL_ERROR && s->sink && s->sink->error) {
+			/* The primary message alone: details may hold transaction ids. */
+			const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY);
+			const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+			const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+			if (sev && msg)
+				s->sink->error(s->sink->arg, sev, msg, code);
+			else    /* made by libpq (a lost connection): an old-style message */
+				s->sink->error(s->sink->arg, NULL, PQresultErrorMessage(r), code);
+		} else if (st != PGRES_COMMAND_OK && st != PGRES_EMPTY_QUERY &&
+		           st != PGRES_TUPLES_OK && st != PGRES_FATAL_ERROR &&
+		           s->sink && s->sink->error) {
+			char msg[80];
+
+			snprintf(msg, sizeof msg, "unexpected result status: %s", PQresStatus(st));
+			s->sink->error(s->sink->arg, NULL, msg, NULL);
+		}
+		PQclear(r);
+	}
+	if (PQstatus(s->pg) == CONNECTION_BAD) {
+		first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
+		return -1;
+	}
+	return 0;
+}
+
+/* The tester's question, put the tester's way: is S's backend waiting for a
+ * lock that one of the spec's sessions holds?  The server's own
+ * pg_isolation_test_session_is_blocked (PostgreSQL 10 and later) also counts a
+ * serializable transaction waiting for a safe snapshot. */
+static int sess_blocked(db_sess *ctl, db_sess *s, db_sess *const *all, int n, char *err)
+{
+	char pid[16], *pids = malloc((size_t)n * 12 + 3);
+	const char *vals[2] = { pid, pids };
+	size_t len = 0;
+	PGresult *r;
+	int rc;
+
+	if (!pids) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return -1;
+	}
+	snprintf(pid, sizeof pid, "%d", s->pid);
+	pids[len++] = '{';
+	for (int i = 0; i < n; i++)
+		len += (size_t)sprintf(pids + len, "%s%d", i ? "," : "", all[i]->pid);
+	pids[len++] = '}';
+	pids[len] = '\0';
+	r = PQexecParams(ctl->pg, "SELECT pg_catalog.pg_isolation_test_session_is_blocked("
+	                 "$1::pg_catalog.int4, $2::pg_catalog.int4[])",
+	                 2, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
+		rc = PQgetvalue(r, 0, 0)[0] == 't';
+	} else {
+		first_line(err, "pg_isolation_test_session_is_blocked: ", PQerrorMessage(ctl->pg));
+		rc = -1;
+	}
+	PQclear(r);
+	free(pids);
+	return rc;
+}
+
+static void sess_cancel(db_sess *s)
+{
+	PGcancel *k = PQgetCancel(s->pg);
+	char buf[256];
+
+	if (k) {
+		PQcancel(k, buf, sizeof buf);
+		PQfreeCancel(k);
+	}
+}
+
+static void version(db_site *site, char *buf, size_t n)
+{
+	const char *v = PQparameterStatus(site->control, "server_version");
+
+	snprintf(buf, n, "PostgreSQL %s", v ? v : "(unknown version)");
+}
+
 static const db_backend postgres_backend = {
 	.name = "postgres",
 	.title = "PostgreSQL",
@@ -690,6 +905,9 @@ static const db_backend postgres_backend = {
 	.exec = exec,
 	.conn_id = conn_id,
 	.blocked = conn_blocked,
+	.sess_open = sess_open, .sess_close = sess_close, .sess_send = sess_send,
+	.sess_ready = sess_ready, .sess_take = sess_take, .sess_blocked = sess_blocked,
+	.sess_cancel = sess_cancel, .version = version,
 };
 
 const db_backend *db_postgres(void)

@@ -435,6 +435,393 @@ fail:
 	return status_of(rc);
 }
 
+/* ---- spec sessions (db.h: sess_*) ----
+ *
+ * SQLite runs a statement on the caller's thread, so each spec session has a
+ * thread of its own that runs the step's statements one by one and keeps their
+ * results until sess_take hands them over.  Its busy handler is how a waiting
+ * step shows: it marks the session as waiting and retries every millisecond,
+ * and sess_blocked asks for one fresh try before it answers, so "waiting" means
+ * the lock was still taken at that moment (no guess from timing).  When SQLite
+ * sees that waiting could deadlock, it does not call the busy handler at all and
+ * the statement fails with SQLITE_BUSY at once: that is SQLite's real answer,
+ * and the spec shows it. */
+#include <pthread.h>
+
+enum sess_state { SESS_IDLE, SESS_RUNNING, SESS_DONE, SESS_QUIT };
+
+struct sess_item {                      /* one result set or one error */
+	int ncols, nrows;
+	char **names, **cells;          /* cells: NULL is SQL NULL */
+	char *error;                    /* an error instead of a table */
+	const char *code;
+};
+
+struct db_sess {
+	sqlite3 *db;
+	const db_sink *sink;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	enum sess_state state;
+	char *sql;                      /* the text being run */
+	struct sess_item *items;
+	int nitems;
+	int in_busy;                    /* the running statement waits for a lock */
+	unsigned long attempts;         /* busy handler calls */
+	int poke, cancel;
+	int oom;
+};
+
+static const char *code_name(int rc)
+{
+	switch (rc) {
+	case SQLITE_BUSY_SNAPSHOT: return "SQLITE_BUSY_SNAPSHOT";
+	case SQLITE_CONSTRAINT_PRIMARYKEY: return "SQLITE_CONSTRAINT_PRIMARYKEY";
+	case SQLITE_CONSTRAINT_UNIQUE: return "SQLITE_CONSTRAINT_UNIQUE";
+	}
+	switch (rc & 0xff) {
+	case SQLITE_BUSY: return "SQLITE_BUSY";
+	case SQLITE_LOCKED: return "SQLITE_LOCKED";
+	case SQLITE_CONSTRAINT: return "SQLITE_CONSTRAINT";
+	case SQLITE_INTERRUPT: return "SQLITE_INTERRUPT";
+	case SQLITE_READONLY: return "SQLITE_READONLY";
+	case SQLITE_MISUSE: return "SQLITE_MISUSE";
+	default: return "SQLITE_ERROR";
+	}
+}
+
+static int sess_busy(void *arg, int count)
+{
+	db_sess *s = arg;
+	struct timespec until;
+	int go_on;
+
+	(void)count;
+	pthread_mutex_lock(&s->mu);
+	s->in_busy = 1;
+	s->attempts++;
+	pthread_cond_broadcast(&s->cv);
+	if (!s->poke && !s->cancel) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 1000000;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+	}
+	s->poke = 0;
+	go_on = !s->cancel;
+	pthread_mutex_unlock(&s->mu);
+	return go_on;
+}
+
+static char *dup_or_null(const char *t, int *oom)
+{
+	char *d;
+
+	if (!t)
+		return NULL;
+	if (!(d = strdup(t)))
+		*oom = 1;
+	return d;
+}
+
+static struct sess_item *add_item(db_sess *s)
+{
+	struct sess_item *g = realloc(s->items, (size_t)(s->nitems + 1) * sizeof *g);
+
+	if (!g) {
+		s->oom = 1;
+		return NULL;
+	}
+	s->items = g;
+	memset(&g[s->nitems], 0, sizeof *g);
+	return &g[s->nitems++];
+}
+
+/* Run every statement of SQL, keeping results, up to the first error.  The
+ * items are the worker's alone until the state says DONE (sess_take reads them
+ * after seeing that under the mutex), so they are built without it; the mutex
+ * is never held across a call into SQLite, whose own connection mutex the busy
+ * handler is called under. */
+static void sess_run(db_sess *s, const char *sql)
+{
+	const char *tail = sql;
+
+	while (tail && *tail) {
+		sqlite3_stmt *stmt = NULL;
+		struct sess_item *it = NULL;
+		int rc = sqlite3_prepare_v2(s->db, tail, -1, &stmt, &tail);
+
+		if (rc != SQLITE_OK) {
+			if ((it = add_item(s))) {
+				it->error = dup_or_null(sqlite3_errmsg(s->db), &s->oom);
+				it->code = code_name(sqlite3_extended_errcode(s->db));
+			}
+			return;
+		}
+		if (!stmt)              /* only blanks or comments were left */
+			continue;
+		int nc = sqlite3_column_count(stmt);
+		size_t cap = 0;
+
+		if (nc > 0 && (it = add_item(s))) {
+			it->ncols = nc;
+			it->names = calloc((size_t)nc, sizeof *it->names);
+			if (!it->names)
+				s->oom = 1;
+			for (int j = 0; j < nc && it->names; j++)
+				it->names[j] = dup_or_null(sqlite3_column_name(stmt, j), &s->oom);
+		}
+		while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+			pthread_mutex_lock(&s->mu);
+			s->in_busy = 0;         /* past the lock: the statement goes on */
+			pthread_mutex_unlock(&s->mu);
+			if (!it || !it->names)
+				continue;
+			if ((size_t)(it->nrows + 1) * (size_t)nc > cap) {
+				size_t ncap = cap ? cap * 2 : (size_t)nc * 8;
+				char **g = realloc(it->cells, ncap * sizeof *g);
+
+				if (!g) {
+					s->oom = 1;
+					continue;
+				}
+				it->cells = g;
+				cap = ncap;
+			}
+			for (int j = 0; j < nc; j++)
+				it->cells[it->nrows * nc + j] = dup_or_null(
+				    (const char *)sqlite3_column_text(stmt, j), &s->oom);
+			it->nrows++;
+		}
+		pthread_mutex_lock(&s->mu);
+		s->in_busy = 0;
+		pthread_mutex_unlock(&s->mu);
+		if (rc != SQLITE_DONE && (it = add_item(s))) {
+			it->error = dup_or_null(sqlite3_errmsg(s->db), &s->oom);
+			it->code = code_name(sqlite3_extended_errcode(s->db));
+		}
+		sqlite3_finalize(stmt);
+		if (rc != SQLITE_DONE)
+			return;
+	}
+}
+
+static void *sess_thread(void *arg)
+{
+	db_sess *s = arg;
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->state != SESS_RUNNING && s->state != SESS_QUIT)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->state == SESS_QUIT)
+			break;
+		pthread_mutex_unlock(&s->mu);
+		sess_run(s, s->sql);
+		pthread_mutex_lock(&s->mu);
+		s->state = SESS_DONE;
+		s->in_busy = 0;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+static db_sess *sess_open(db_area *area, const db_sink *sink, char *err)
+{
+	db_sess *s = calloc(1, sizeof *s);
+
+	if (!s) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return NULL;
+	}
+	s->sink = sink;
+	if (sqlite3_open_v2(area->path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+	                    NULL) != SQLITE_OK) {
+		snprintf(err, DB_ERRLEN, "cannot open %.120s: %.120s", area->path,
+		         s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		sqlite3_close(s->db);
+		free(s);
+		return NULL;
+	}
+	sqlite3_busy_handler(s->db, sess_busy, s);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (pthread_create(&s->thread, NULL, sess_thread, s) != 0) {
+		snprintf(err, DB_ERRLEN, "cannot start a session thread");
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->cv);
+		sqlite3_close(s->db);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void free_items(db_sess *s)
+{
+	for (int k = 0; k < s->nitems; k++) {
+		struct sess_item *it = &s->items[k];
+
+		for (int j = 0; j < it->ncols && it->names; j++)
+			free(it->names[j]);
+		for (int i = 0; i < it->nrows * it->ncols; i++)
+			free(it->cells[i]);
+		free(it->names);
+		free(it->cells);
+		free(it->error);
+	}
+	free(s->items);
+	s->items = NULL;
+	s->nitems = 0;
+}
+
+static void sess_close(db_sess *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->cancel = 1;          /* a statement still waiting for a lock gives up */
+	while (s->state == SESS_RUNNING)
+		pthread_cond_wait(&s->cv, &s->mu);
+	s->state = SESS_QUIT;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	free_items(s);
+	free(s->sql);
+	sqlite3_close(s->db);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}
+
+static int sess_send(db_sess *s, const char *sql, char *err)
+{
+	char *copy = strdup(sql);
+
+	if (!copy) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return -1;
+	}
+	pthread_mutex_lock(&s->mu);
+	if (s->state != SESS_IDLE) {
+		pthread_mutex_unlock(&s->mu);
+		free(copy);
+		snprintf(err, DB_ERRLEN, "the session is still running a step");
+		return -1;
+	}
+	free(s->sql);
+	s->sql = copy;
+	s->cancel = 0;
+	s->state = SESS_RUNNING;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+static int sess_ready(db_sess *s, int ms, char *err)
+{
+	struct timespec until;
+	int done;
+
+	(void)err;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->mu);
+	while (s->state == SESS_RUNNING) {
+		if (ms < 0)
+			pthread_cond_wait(&s->cv, &s->mu);
+		else if (pthread_cond_timedwait(&s->cv, &s->mu, &until) != 0)
+			break;
+	}
+	done = s->state != SESS_RUNNING;
+	pthread_mutex_unlock(&s->mu);
+	return done;
+}
+
+static int sess_take(db_sess *s, char *err)
+{
+	if (sess_ready(s, -1, err) < 0)
+		return -1;
+	pthread_mutex_lock(&s->mu);
+	s->state = SESS_IDLE;
+	pthread_mutex_unlock(&s->mu);
+	for (int k = 0; k < s->nitems && s->sink; k++) {
+		struct sess_item *it = &s->items[k];
+
+		if (it->error && s->sink->error)
+			s->sink->error(s->sink->arg, "ERROR", it->error, it->code);
+		else if (!it->error && s->sink->table)
+			s->sink->table(s->sink->arg, &(db_table){ it->ncols, it->nrows,
+			               (const char *const *)it->names,
+			               (const char *const *)it->cells });
+	}
+	free_items(s);
+	if (s->oom) {
+		s->oom = 0;
+		snprintf(err, DB_ERRLEN, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int sess_blocked(db_sess *ctl, db_sess *s, db_sess *const *all, int n, char *err)
+{
+	unsigned long before;
+	int rc;
+
+	(void)ctl;
+	(void)all;
+	(void)n;
+	(void)err;
+	pthread_mutex_lock(&s->mu);
+	if (s->state != SESS_RUNNING || !s->in_busy) {
+		pthread_mutex_unlock(&s->mu);
+		return 0;
+	}
+	/* One fresh try: the handler is called again (still blocked), or the
+	 * statement moves on (in_busy is cleared) or ends. */
+	before = s->attempts;
+	s->poke = 1;
+	pthread_cond_broadcast(&s->cv);
+	while (s->state == SESS_RUNNING && s->in_busy && s->attempts == before)
+		pthread_cond_wait(&s->cv, &s->mu);
+	rc = s->state == SESS_RUNNING && s->in_busy;
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static void sess_cancel(db_sess *s)
+{
+	int running;
+
+	pthread_mutex_lock(&s->mu);
+	running = s->state == SESS_RUNNING;
+	if (running) {
+		s->cancel = 1;
+		pthread_cond_broadcast(&s->cv);
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (running)            /* outside our mutex: SQLite takes its own */
+		sqlite3_interrupt(s->db);
+}
+
+static void version(db_site *site, char *buf, size_t n)
+{
+	(void)site;
+	snprintf(buf, n, "SQLite %s", sqlite3_libversion());
+}
+
 static const db_backend sqlite_backend = {
 	.name = "sqlite",
 	.title = "SQLite",
@@ -451,6 +838,9 @@ static const db_backend sqlite_backend = {
 	.connect = connect_area,
 	.disconnect = disconnect,
 	.exec = exec,
+	.sess_open = sess_open, .sess_close = sess_close, .sess_send = sess_send,
+	.sess_ready = sess_ready, .sess_take = sess_take, .sess_blocked = sess_blocked,
+	.sess_cancel = sess_cancel, .version = version,
 };
 
 const db_backend *db_sqlite(void)

@@ -124,7 +124,7 @@ sub not_a_command {
     my ($cmd) = @_;
     (my $bare = $cmd) =~ s/"[^"]*"|'[^']*'//g;             # quoted values are fine
     return $bare =~ /^racelab \S+:/ || $bare =~ /[\[\]|…]|\.\.\./
-        || $bare =~ /\b(?:N|SCENARIO|OPTIONS|CONNINFO|DIR|WHERE|MS|LIST|SPEC|THREADS|OPS|CODE)\b/;
+        || $bare =~ /\b(?:N|SCENARIO|OPTIONS|CONNINFO|DIR|WHERE|MS|LIST|SPEC|THREADS|OPS|CODE|FILE|ANOMALY|LEVEL)\b/;
 }
 
 # [file, line number, command text, comment] for every command in a Markdown file.
