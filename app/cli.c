@@ -35,7 +35,9 @@ const char cli_usage[] =
 "                        private temporary directory, removed at exit);\n"
 "                        postgres: a libpq connection string or URI (default:\n"
 "                        libpq's defaults and the PG* environment variables)\n"
-"  -s, --strategy LIST   comma-separated from naive,atomic,locked (default: all)\n"
+"  -s, --strategy LIST   comma-separated strategies, or 'all' (default: product\n"
+"                        and coupon naive,atomic,locked); product also has\n"
+"                        deferred,optimistic,serializable, coupon unique,nowait\n"
 "  -t, --threads N       worker threads per strategy, 1-64 (default 4)\n"
 "  -n, --ops N           operations per thread; coupon: rounds (default: product\n"
 "                        2000, coupon 300)\n"
@@ -511,10 +513,12 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			return EX_USAGE;
 		}
 	}
-	if (strategies && parse_strategies(strategies, c, err, n))
+	if (strategies && strcmp(strategies, "all") && parse_strategies(strategies, c, err, n))
 		return EX_USAGE;
-	if (!strategies) {
-		c->nstrategies = scn_nstrategies(c->scenario);
+	if (!strategies || !strcmp(strategies, "all")) {
+		int all = scn_nstrategies(c->scenario), first = c->scenario->default_strategies;
+
+		c->nstrategies = strategies || !first || first > all ? all : first;
 		for (int i = 0; i < c->nstrategies; i++)
 			c->strategies[i] = i;
 	}

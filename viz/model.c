@@ -255,7 +255,8 @@ static void use(struct viz_model *m, struct viz_panel *p, struct viz_token *t,
 static void take_effect(struct viz_model *m, struct viz_panel *p, struct viz_lane *lane,
                         struct viz_token *t, const struct event *e, int64_t changes)
 {
-	if ((t->effects & EFF_FROM_READ) && t->has_arg) {
+	/* A conditional write that matched no row (a stale version) erased nothing. */
+	if ((t->effects & EFF_FROM_READ) && t->has_arg && changes > 0) {
 		overwrite(p, lane, t, e);
 	} else if (t->effects & EFF_ADDS) {
 		struct viz_key *k = key_of(p, t->key);
