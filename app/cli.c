@@ -18,6 +18,11 @@
 
 const char cli_usage[] =
 "usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product or coupon)\n"
+"       racelab compare [SCENARIO] [OPTIONS]\n"
+"                                        every strategy alone, at full speed, and\n"
+"                                        one table of what each costs: anomalies,\n"
+"                                        committed/s, retries, lock waits, failures\n"
+"                                        (-n default: a quarter of the demo's)\n"
 "       racelab lessons                  list the lessons\n"
 "       racelab lesson N [OPTIONS]       run lesson N (its options come first,\n"
 "                                        yours after, so yours win)\n"
@@ -501,6 +506,11 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			optind++;
 			c->action = ACT_LESSON;
 			c->lesson = (int)v;
+		} else if (!strcmp(word, "compare")) {
+			/* racelab compare [SCENARIO]: every strategy, one after another */
+			c->action = ACT_COMPARE;
+			if (optind < argc && demo_find(argv[optind]))
+				c->scenario = demo_find(argv[optind++]);
 		} else if (!(c->scenario = demo_find(word))) {
 			char names[200];
 			size_t len = 0;
@@ -518,7 +528,9 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 	if (!strategies || !strcmp(strategies, "all")) {
 		int all = scn_nstrategies(c->scenario), first = c->scenario->default_strategies;
 
-		c->nstrategies = strategies || !first || first > all ? all : first;
+		/* compare's point is every strategy; a demo's, the first few */
+		c->nstrategies = strategies || c->action == ACT_COMPARE || !first || first > all
+		                 ? all : first;
 		for (int i = 0; i < c->nstrategies; i++)
 			c->strategies[i] = i;
 	}
@@ -555,6 +567,14 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			return EX_USAGE;
 		}
 		c->output = OUT_TEXT;   /* a sweep runs at full speed and prints a chart */
+	}
+	if (c->action == ACT_COMPARE && (c->schedule || c->step || c->trace ||
+	                                 c->nlatencies > 1)) {
+		snprintf(err, n, "compare runs every strategy free, at full speed: %s has no"
+		         " place in it (run one strategy with -s for that)",
+		         c->schedule ? "--schedule" : c->step ? "--step" : c->trace ? "--trace"
+		         : "a --latency sweep");
+		return EX_USAGE;
 	}
 	if (c->action == ACT_RUN && c->step && (rc = check_step(c, strategies != NULL, err, n)))
 		return rc;

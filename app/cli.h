@@ -29,6 +29,7 @@ enum cli_action {
 	ACT_VERSION,
 	ACT_LESSONS,            /* racelab lessons: list them */
 	ACT_LESSON,             /* racelab lesson N: the options are argv[1..nopts] */
+	ACT_COMPARE,            /* racelab compare [SCENARIO]: the cost table */
 };
 
 struct cli {
