@@ -509,8 +509,12 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		} else if (!strcmp(word, "compare")) {
 			/* racelab compare [SCENARIO]: every strategy, one after another */
 			c->action = ACT_COMPARE;
-			if (optind < argc && demo_find(argv[optind]))
-				c->scenario = demo_find(argv[optind++]);
+			if (optind < argc && !(c->scenario = demo_find(argv[optind]))) {
+				snprintf(err, n, "unknown scenario '%.60s' for compare (racelab --help"
+				         " lists them)", argv[optind]);
+				return EX_USAGE;
+			}
+			optind += optind < argc;
 		} else if (!(c->scenario = demo_find(word))) {
 			char names[200];
 			size_t len = 0;
