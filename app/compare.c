@@ -64,13 +64,14 @@ void compare_table(FILE *out, const struct run_config *cfg, const struct run_res
 			fprintf(out, " -");
 		fputc('\n', out);
 	}
-	fprintf(out, "\ninvariant broken: a %s.  committed/s: %s; requests/s: every"
-	        " request, committed or not.\n", s->words.anomaly, s->words.effects);
-	fprintf(out, "failed: requests that ended in an error the user sees; a safe fix may"
-	        " fail\nrequests (its cost) but never breaks the invariant.\n");
+	fprintf(out, "\nbroken: the invariant failed, a %s (BUG, exit 1, if the fix is safe)\n",
+	        s->words.anomaly);
+	fprintf(out, "committed/s: %s; requests/s: every request, committed or not\n",
+	        s->words.effects);
+	fprintf(out, "failed: requests that ended in an error the user sees, a safe fix's cost\n");
 	if (refused)
-		fprintf(out, "refused: the database refused the write and the application"
-		        " answered the request\nitself (a unique violation: \"already used\").\n");
+		fprintf(out, "refused: the database refused, the application answered"
+		        " (\"already used\")\n");
 	if (!cfg->db->row_locks)
 		for (int i = 0; i < n; i++)
 			if (res[i].strategy->db_lock_report)
