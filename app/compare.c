@@ -36,7 +36,7 @@ void compare_table(FILE *out, const struct run_config *cfg, const struct run_res
 			name_w = (int)strlen(res[i].strategy->name);
 		refused |= res[i].refused > 0;
 	}
-	fprintf(out, "racelab %s compare: %s on %s, %d threads x %d %s per strategy,"
+	fprintf(out, "racelab %s: compare: %s on %s, %d threads x %d %s per strategy,"
 	        " think %d ms, seed %llu\n", RACELAB_VERSION, s->name, cfg->db->name,
 	        cfg->threads, cfg->ops, scn_ops(s, cfg->ops), cfg->think_ms,
 	        (unsigned long long)cfg->seed);

@@ -24,7 +24,7 @@ for my $b (backends()) {
         my @cmd = ('compare', $scenario, @db, '-t', 4, '-n', $ops{$scenario}, '--seed', 3);
         my ($status, $out, $err) = racelab(\@cmd, TMPDIR => $tmp);
         is($status, 0, "$backend/compare $scenario: exit 0") or diag($err);
-        like($out, qr/^racelab \S+ compare: $scenario on $backend, 4 threads x $ops{$scenario} \w+ per strategy, think \d+ ms, seed 3$/m,
+        like($out, qr/^racelab \S+: compare: $scenario on $backend, 4 threads x $ops{$scenario} \w+ per strategy, think \d+ ms, seed 3$/m,
              "$backend/compare $scenario: the header names scenario, backend, threads, ops and seed");
         my %row;
         for my $line (split /\n/, $out) {
