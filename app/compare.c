@@ -118,6 +118,7 @@ int compare_run(const struct cli *cli, const struct compare_host *host, FILE *ou
 	cfg.think_ms = cli->think_ms >= 0 ? cli->think_ms : s->default_think_ms;
 	cfg.seed = cli->seed;
 	cfg.latency_us = cli->nlatencies ? cli->latencies[0] * 1000 : 0;
+	cfg.procs = cli->procs;
 	cfg.nstrategies = 1;
 	for (int i = 0; i < cli->nstrategies && !host->interrupted(); i++) {
 		enum run_status st;
