@@ -766,6 +766,30 @@ static void test_many_panels(void)
 	ok(strstr(row(LINES - 1), "< >") == NULL, "200x60: the footer has no < >");
 	resize_term(40, 132);
 	viz_model_done(&m);
+
+	/* A refused request answered by the application, and a failed one: both
+	 * counted, in the narrowest panel too, before the waits. */
+	cfg.scenario = &demo_coupon;
+	cfg.strategies[0] = 3;          /* unique */
+	cfg.strategies[1] = 4;          /* nowait */
+	cfg.nstrategies = 2;
+	viz_model_init(&m, &cfg);
+	feed(&m, EV_STEP, 0, 1, 0, "redeem", "INSERT INTO redemptions", -1);
+	feed(&m, EV_FAIL, 0, 1, 0, "redeem", NULL, -1);
+	commit(&m, 0, 1, 0, 0);
+	feed(&m, EV_STEP, 1, 1, 0, "lock", "SELECT redeemed FROM coupons WHERE code = $1"
+	     " FOR UPDATE NOWAIT", -1);
+	feed(&m, EV_FAIL, 1, 1, 0, "lock", NULL, -1);
+	feed(&m, EV_ABORT, 1, 1, 0, NULL, NULL, -1);
+	is_int(m.panels[0].refused, 1, "a failed INSERT in an operation that committed is refused");
+	is_int(m.panels[0].aborts, 0, "... and not failed");
+	is_int(m.panels[1].aborts, 1, "an aborted operation is failed");
+	resize_term(24, 52);
+	viz_draw(stdscr, &m, &view);
+	has("1 refused", "a 26-column panel shows the refused request");
+	has("1 failed", "... and the failed one");
+	resize_term(40, 132);
+	viz_model_done(&m);
 }
 
 int main(void)

@@ -830,7 +830,7 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 	const struct viz_glyphs *g = viz_glyphs();
 	const struct run_result *res = m->finished ? p->result : NULL;
 	int narrow = width < 36;
-	int64_t expected, observed, anomalies, money, waits, retries, errors;
+	int64_t expected, observed, anomalies, money, waits, retries, errors, refused;
 	double rate;
 
 	memset(out, 0, 3 * sizeof *out);
@@ -842,6 +842,7 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 		waits = res->lock_waits;
 		retries = res->retries;
 		errors = res->errors;
+		refused = res->refused;
 		rate = res->ops_per_s;
 	} else {
 		int64_t t = p->exited == m->nthreads ? p->end_ns : v->clock_ns;
@@ -850,7 +851,8 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 		money = p->money;
 		waits = p->waits;
 		retries = p->retries;
-		errors = p->fails > p->retries ? p->fails - p->retries : 0;
+		errors = p->aborts;
+		refused = p->refused;
 		rate = t > 0 ? (double)p->ops_done / ((double)t / 1e9) : 0;
 	}
 	field(&out[0], width, VS_BOLD, "expected %lld", (long long)expected);
@@ -871,13 +873,17 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 		field(&out[2], width, VS_DIM, "paced");
 	else
 		field(&out[2], width, VS_NORMAL, "%.1f ops/s", rate);
+	/* Failed and refused requests are a fix's cost: they come before the waits,
+	 * so that a narrow panel keeps them. */
+	if (errors)
+		field(&out[2], width, VS_BAD, "%lld failed", (long long)errors);
+	if (refused)
+		field(&out[2], width, VS_BOLD, "%lld refused", (long long)refused);
 	field(&out[2], width, waits ? VS_BOLD : VS_NORMAL, "%lld %s", (long long)waits,
 	      plural(waits, "wait", "waits"));
 	if (retries || !narrow)
 		field(&out[2], width, VS_NORMAL, "%lld %s", (long long)retries,
 		      plural(retries, "retry", "retries"));
-	if (errors)
-		field(&out[2], width, VS_BAD, "%lld failed", (long long)errors);
 }
 
 /* What the panel's title bar says on the right: progress, then the outcome. */

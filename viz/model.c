@@ -392,6 +392,7 @@ void viz_model_event(const struct event *e, void *model)
 			p->last_thread = e->thread;
 		}
 		p->fails++;
+		lane->refused_step = 1;
 		break;
 	case EV_SKIP:
 		o = op_for(lane, e);
@@ -409,6 +410,7 @@ void viz_model_event(const struct event *e, void *model)
 		if ((o = newest(lane)))
 			o->done = 1;
 		p->retries++;
+		lane->refused_step = 0;
 		push(lane, open_op(lane, e->op), TOK_RETRY, NULL);
 		forget_reads(lane);
 		lane->in_txn = lane->holds_lock = 0;
@@ -418,6 +420,8 @@ void viz_model_event(const struct event *e, void *model)
 		op_for(lane, e)->done = 1;
 		p->ops_done++;
 		p->committed += e->value;
+		p->refused += lane->refused_step;       /* refused, and answered */
+		lane->refused_step = 0;
 		forget_reads(lane);             /* the operation is over: it holds nothing */
 		break;
 	case EV_ABORT:
@@ -425,6 +429,8 @@ void viz_model_event(const struct event *e, void *model)
 		push(lane, o, TOK_ABORT, NULL);
 		o->done = 1;
 		p->ops_done++;
+		p->aborts++;
+		lane->refused_step = 0;
 		break;
 	case EV_EXIT:
 		if (lane->exited)
