@@ -92,12 +92,13 @@ static int most_first(const void *a, const void *b)
  * runs do not sleep: the schedule alone decides who goes next. */
 static void backoff(struct worker *w, int tries)
 {
-	uint64_t x = sched_rand(&w->pace_rng);
 	long ns = 50000L << (tries < 6 ? tries : 6);
 	struct timespec pause = { 0, 0 };
+	uint64_t x;
 
 	if (w->run->sched)
 		return;
+	x = sched_rand(&w->pace_rng);
 	pause.tv_nsec = ns / 2 + (long)(x % (uint64_t)ns);
 	nanosleep(&pause, NULL);
 }
