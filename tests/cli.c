@@ -116,6 +116,7 @@ int main(void)
 	refused("compare inventory", "unknown scenario 'inventory'");
 	refused("compare -s naive --schedule t1.read", "--schedule has no place");
 	refused("compare --trace", "--trace has no place");
+	refused("compare --present", "--present has no place");
 	refused("compare coupon product", "unexpected argument 'product'");
 
 	refused("--step -s naive,atomic", "--step runs exactly one strategy, not 2");
