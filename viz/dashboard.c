@@ -638,6 +638,7 @@ int viz_run(struct run_config *cfg, const struct viz_host *host)
 			schedule = step_schedule(&d.tokens);
 		fin.schedule = schedule;
 	}
+	host->watch(NULL);              /* a late signal must not stop a run being freed */
 	status = run_finish(d.run, d.st, &fin);
 	d.run = NULL;                   /* run_finish freed it */
 	free(schedule);
