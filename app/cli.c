@@ -573,11 +573,12 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		c->output = OUT_TEXT;   /* a sweep runs at full speed and prints a chart */
 	}
 	if (c->action == ACT_COMPARE && (c->schedule || c->step || c->trace || c->present ||
-	                                 c->nlatencies > 1)) {
+	                                 c->nlatencies > 1 || c->both)) {
 		snprintf(err, n, "compare runs every strategy free, at full speed: %s has no"
 		         " place in it (run one strategy with -s for that)",
 		         c->schedule ? "--schedule" : c->step ? "--step" : c->trace ? "--trace"
-		         : c->present ? "--present" : "a --latency sweep");
+		         : c->present ? "--present" : c->both ? "-b sqlite,postgres"
+		         : "a --latency sweep");
 		return EX_USAGE;
 	}
 	if (c->action == ACT_RUN && c->step && (rc = check_step(c, strategies != NULL, err, n)))

@@ -117,6 +117,7 @@ int main(void)
 	refused("compare -s naive --schedule t1.read", "--schedule has no place");
 	refused("compare --trace", "--trace has no place");
 	refused("compare --present", "--present has no place");
+	refused("compare -b sqlite,postgres", "-b sqlite,postgres has no place");
 	refused("compare coupon product", "unexpected argument 'product'");
 
 	refused("--step -s naive,atomic", "--step runs exactly one strategy, not 2");
