@@ -18,6 +18,11 @@
 
 const char cli_usage[] =
 "usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product or coupon)\n"
+"       racelab compare [SCENARIO] [OPTIONS]\n"
+"                                        every strategy alone, at full speed, and\n"
+"                                        one table of what each costs: anomalies,\n"
+"                                        committed/s, retries, lock waits, failures\n"
+"                                        (-n default: a quarter of the demo's)\n"
 "       racelab lessons                  list the lessons\n"
 "       racelab lesson N [OPTIONS]       run lesson N (its options come first,\n"
 "                                        yours after, so yours win)\n"
@@ -44,7 +49,9 @@ const char cli_usage[] =
 "                        private temporary directory, removed at exit);\n"
 "                        postgres: a libpq connection string or URI (default:\n"
 "                        libpq's defaults and the PG* environment variables)\n"
-"  -s, --strategy LIST   comma-separated from naive,atomic,locked (default: all)\n"
+"  -s, --strategy LIST   comma-separated strategies, or 'all' (default: product\n"
+"                        and coupon naive,atomic,locked); product also has\n"
+"                        deferred,optimistic,serializable, coupon unique,nowait\n"
 "  -t, --threads N       worker threads per strategy, 1-64 (default 4)\n"
 "  -n, --ops N           operations per thread; coupon: rounds (default: product\n"
 "                        2000, coupon 300)\n"
@@ -618,6 +625,15 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 				}
 				c->spec_file = argv[optind++];
 			}
+		} else if (!strcmp(word, "compare")) {
+			/* racelab compare [SCENARIO]: every strategy, one after another */
+			c->action = ACT_COMPARE;
+			if (optind < argc && !(c->scenario = demo_find(argv[optind]))) {
+				snprintf(err, n, "unknown scenario '%.60s' for compare (racelab --help"
+				         " lists them)", argv[optind]);
+				return EX_USAGE;
+			}
+			optind += optind < argc;
 		} else if (!(c->scenario = demo_find(word))) {
 			char names[200];
 			size_t len = 0;
@@ -630,10 +646,14 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			return EX_USAGE;
 		}
 	}
-	if (strategies && parse_strategies(strategies, c, err, n))
+	if (strategies && strcmp(strategies, "all") && parse_strategies(strategies, c, err, n))
 		return EX_USAGE;
-	if (!strategies) {
-		c->nstrategies = scn_nstrategies(c->scenario);
+	if (!strategies || !strcmp(strategies, "all")) {
+		int all = scn_nstrategies(c->scenario), first = c->scenario->default_strategies;
+
+		/* compare's point is every strategy; a demo's, the first few */
+		c->nstrategies = strategies || c->action == ACT_COMPARE || !first || first > all
+		                 ? all : first;
 		for (int i = 0; i < c->nstrategies; i++)
 			c->strategies[i] = i;
 	}
@@ -691,6 +711,15 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			return EX_USAGE;
 		}
 		c->output = OUT_TEXT;   /* a sweep runs at full speed and prints a chart */
+	}
+	if (c->action == ACT_COMPARE && (c->schedule || c->step || c->trace || c->present ||
+	                                 c->nlatencies > 1 || c->both)) {
+		snprintf(err, n, "compare runs every strategy free, at full speed: %s has no"
+		         " place in it (run one strategy with -s for that)",
+		         c->schedule ? "--schedule" : c->step ? "--step" : c->trace ? "--trace"
+		         : c->present ? "--present" : c->both ? "-b sqlite,postgres"
+		         : "a --latency sweep");
+		return EX_USAGE;
 	}
 	if (c->action == ACT_RUN && c->step && (rc = check_step(c, strategies != NULL, err, n)))
 		return rc;

@@ -31,6 +31,7 @@ enum cli_action {
 	ACT_LESSON,             /* racelab lesson N: the options are argv[1..nopts] */
 	ACT_SPEC,               /* racelab spec FILE.spec */
 	ACT_MATRIX,             /* racelab matrix */
+	ACT_COMPARE,            /* racelab compare [SCENARIO]: the cost table */
 };
 
 struct cli {

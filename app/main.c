@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compare.h"
 #include "lesson.h"
 #include "both.h"
 #include "orders.h"
@@ -488,6 +489,10 @@ int main(int argc, char **argv)
 		return orders_run(&cli, &cfg, set_current, was_interrupted);
 	if (cli.both)
 		return both_run(&cli, &cfg, set_current, was_interrupted);
+	cli.seed = cfg.seed;            /* given or fresh, printed in the table */
+	if (cli.action == ACT_COMPARE)
+		return compare_run(&cli, &(struct compare_host){ set_current, was_interrupted },
+		                   stdout);
 	if (use_dashboard(&cli)) {
 		char caption[1024];
 

@@ -34,12 +34,14 @@ typedef struct db_value {
 #define DB_I(x) ((db_value){ .type = DB_INT, .i = (x) })
 #define DB_S(x) ((db_value){ .type = DB_TEXT, .s = (x) })
 
-/* What a statement returned.  Statements here return at most one integer. */
+/* What a statement returned.  Statements here return at most one row of one or
+ * two integers. */
 typedef struct db_result {
 	int has_row;            /* the statement returned a row */
 	int64_t value;          /* its first column, when has_row */
+	int64_t value2;         /* its second column, when it has one (a version) */
 	int64_t changes;        /* rows inserted, updated or deleted */
-	char code[24];          /* unless DB_OK: the reason, as the database names it: a
+	char code[32];          /* unless DB_OK: the reason, as the database names it: a
 	                           SQLSTATE ("40001") or SQLite's extended result code
 	                           ("SQLITE_BUSY_SNAPSHOT"); "" if it gave none */
 } db_result;

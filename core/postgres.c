@@ -581,6 +581,8 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 				res->has_row = 1;
 				res->value = PQgetisnull(r, 0, 0)
 				             ? 0 : strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+				if (PQnfields(r) > 1 && !PQgetisnull(r, 0, 1))
+					res->value2 = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 			}
 			if (strncmp(PQcmdStatus(r), "SELECT", 6) != 0)    /* rows read are not changes */
 				res->changes = strtoll(PQcmdTuples(r), NULL, 10);

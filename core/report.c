@@ -44,6 +44,7 @@ void report_text(FILE *f, const struct report *r)
 {
 	const struct run_config *cfg = r->cfg;
 	const struct scenario *s = cfg->scenario;
+	int name_w = 8;
 
 	fprintf(f, "racelab %s: %s: %s\n", RACELAB_VERSION, s->name, s->title);
 	fprintf(f, "backend %s, %d %s x %d %s per strategy, think %d ms, seed %llu\n",
@@ -58,7 +59,10 @@ void report_text(FILE *f, const struct report *r)
 	if (r->paced)
 		fprintf(f, "paced: every step waited about %d ms, so ops/s measures the pace\n",
 		        r->paced);
-	fprintf(f, "\n%-8s %9s %9s %9s %9s %8s %10s %7s", "strategy", "expected", "observed",
+	for (int i = 0; i < r->nresults; i++)   /* as wide as the longest name */
+		if ((int)strlen(r->results[i]->strategy->name) > name_w)
+			name_w = (int)strlen(r->results[i]->strategy->name);
+	fprintf(f, "\n%-*s %9s %9s %9s %9s %8s %10s %7s", name_w, "strategy", "expected", "observed",
 	        "anomalies", "ops/s", "retries", "lock waits", "failed");
 	for (int k = 0; k < SCN_EXTRAS && s->extras[k].json; k++)
 		if (s->extras[k].column)
@@ -67,7 +71,7 @@ void report_text(FILE *f, const struct report *r)
 	for (int i = 0; i < r->nresults; i++) {
 		const struct run_result *res = r->results[i];
 
-		fprintf(f, "%-8s %9lld %9lld %9lld %9.0f %8lld %10lld %7lld", res->strategy->name,
+		fprintf(f, "%-*s %9lld %9lld %9lld %9.0f %8lld %10lld %7lld", name_w, res->strategy->name,
 		        (long long)res->check.expected, (long long)res->check.observed,
 		        (long long)res->check.anomalies, res->ops_per_s,
 		        (long long)res->retries, (long long)res->lock_waits,
@@ -85,14 +89,19 @@ void report_text(FILE *f, const struct report *r)
 		                   : report_kept_invariant(res) ? "ok"
 		                   : res->strategy->safe ? "BUG" : "race";
 
-		fprintf(f, "%-7s %-4s %s\n", res->strategy->name, mark, res->verdict);
+		/* (the names of the first three kept their 7 columns here) */
+		fprintf(f, "%-*s %-4s %s\n", name_w > 8 ? name_w : 7, res->strategy->name, mark,
+		        res->verdict);
 		if (res->errors) {      /* the cost of a fix, apart from its anomalies */
-			fprintf(f, "%-12s %lld failed:", "", (long long)res->errors);
+			fprintf(f, "%-*s %lld failed:", name_w + 4, "", (long long)res->errors);
 			for (int k = 0; k < res->nfailures; k++)
 				fprintf(f, "%s %s x %lld", k ? "," : "", res->failures[k].code,
 				        (long long)res->failures[k].n);
 			fputc('\n', f);
 		}
+		if (res->refused)       /* handled, so not failed: but a cost all the same */
+			fprintf(f, "%-*s %lld refused by the database and answered by the"
+			        " application\n", name_w + 4, "", (long long)res->refused);
 	}
 	if (!cfg->db->row_locks)
 		for (int i = 0; i < r->nresults; i++)
@@ -150,7 +159,7 @@ void report_json(FILE *f, const struct report *r)
 			report_json_string(f, res->failures[k].code);
 			fprintf(f, ": %lld", (long long)res->failures[k].n);
 		}
-		fprintf(f, "},");
+		fprintf(f, "}, \"refused\": %lld,", (long long)res->refused);
 		for (int k = 0; k < SCN_EXTRAS && cfg->scenario->extras[k].json; k++)
 			fprintf(f, " \"%s\": %lld,", cfg->scenario->extras[k].json,
 			        (long long)res->check.extra[k]);

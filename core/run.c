@@ -42,6 +42,10 @@ static int on_wait(void *arg)
 {
 	struct worker *w = arg;
 
+	/* A NOWAIT step where the SQL cannot say NOWAIT (no row locks: SQLite's busy
+	 * handler, which calls us only while the lock is held): no wait at all. */
+	if ((w->decl->effects & EFF_NOWAIT) && !w->run->db->row_locks)
+		return 1;
 	if (w->run->sched)
 		return sched_wait(w->run->sched, w->thread);
 	step_report_wait(w);
@@ -85,6 +89,22 @@ static int most_first(const void *a, const void *b)
 	return x->n != y->n ? (x->n < y->n ? 1 : -1) : strcmp(x->code, y->code);
 }
 
+/* A retry loop's pause before retry TRIES (0 first): 50 µs doubling up to about
+ * 3 ms, times a jitter in [0.5, 1.5) from the thread's own generator.  Scheduled
+ * runs do not sleep: the schedule alone decides who goes next. */
+static void backoff(struct worker *w, int tries)
+{
+	long ns = 50000L << (tries < 6 ? tries : 6);
+	struct timespec pause = { 0, 0 };
+	uint64_t x;
+
+	if (w->run->sched)
+		return;
+	x = sched_rand(&w->pace_rng);
+	pause.tv_nsec = ns / 2 + (long)(x % (uint64_t)ns);
+	nanosleep(&pause, NULL);
+}
+
 /* One operation, retried until it commits, fails, or the run stops. */
 static void do_op(struct worker *w)
 {
@@ -106,6 +126,8 @@ static void do_op(struct worker *w)
 		    !atomic_load(&w->run->stopping)) {
 			w->retries++;
 			step_emit(w, EV_RETRY, NULL, NULL, NULL, 0, w->err);
+			if (s->backoff)
+				backoff(w, tries);
 			continue;
 		}
 		/* An operation cut short by a stop is not the database's error. */
@@ -273,6 +295,9 @@ struct run *run_new(const struct run_config *cfg, char *err, enum run_status *st
 		if (!(l->check = r->db->connect(l->area, NULL, NULL, err)))
 			goto fail;
 		if (cfg->scenario->setup(cfg->scenario, r->db, l->check, cfg->ops, err) != DB_OK)
+			goto fail;
+		if (l->strategy->schema &&
+		    db_exec_all(r->db, l->check, l->strategy->schema, err) != DB_OK)
 			goto fail;
 		l->workers = sys_calloc(arena, (size_t)cfg->threads, sizeof *l->workers);
 		if (!l->workers) {
@@ -573,6 +598,7 @@ static void collect(struct run *r, struct lane *l)
 		res->retries += w->retries;
 		res->lock_waits += w->lock_waits;
 		res->errors += w->errors;
+		res->refused += w->refused;
 		for (int k = 0; k < w->nfailures; k++)
 			count_failure(res->failures, &res->nfailures, w->failures[k].code,
 			              w->failures[k].n);

@@ -60,8 +60,11 @@ struct run_result {
 	int64_t lock_waits;             /* statements that waited for another's lock */
 	int64_t errors;                 /* operations that failed: the database refused
 	                                   them, and the user would see an error */
+	int64_t refused;                /* operations the database refused (a unique
+	                                   violation) and the application answered
+	                                   itself: neither an anomaly nor a failure */
 	struct run_failure {
-		char code[24];          /* the reason: SQLSTATE or SQLite result code */
+		char code[32];          /* the reason: SQLSTATE or SQLite result code */
 		int64_t n;
 	} failures[RUN_FAILURE_KINDS];  /* errors by reason, most frequent kinds first */
 	int nfailures;

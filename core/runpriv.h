@@ -51,8 +51,8 @@ struct worker {
 	const struct scn_step *decl;    /* ... and its declaration (role, effects) */
 	uint64_t pace_rng;      /* this thread's own jitter (gate.c), from the seed */
 	int64_t effects;        /* effects committed by the current operation */
-	int64_t attempted, committed, retries, lock_waits, errors;
-	char code[24];          /* the last failed statement's reason */
+	int64_t attempted, committed, retries, lock_waits, errors, refused;
+	char code[32];          /* the last failed statement's reason */
 	struct run_failure failures[RUN_FAILURE_KINDS]; /* errors by reason */
 	int nfailures;
 	int paced;              /* some step of this worker was paced */

@@ -60,6 +60,11 @@ enum scn_role {
                                    after the first is the anomaly (double redemption) */
 #define EFF_LOCKS     0x08      /* ROLE_BEGIN: takes the database's write lock where the
                                    backend has no row locks (SQLite's BEGIN IMMEDIATE) */
+#define EFF_NOWAIT    0x10      /* takes its lock only if it is free now: a lock another
+                                   holds fails the step at once instead of waiting.  With
+                                   row locks the SQL says so (FOR UPDATE NOWAIT: 55P03);
+                                   without (SQLite), the harness gives up at the busy
+                                   handler's first call (SQLITE_BUSY) */
 
 struct scn_step {
 	const char *name;       /* "read": the schedule's and the trace's name for it */
@@ -83,6 +88,12 @@ struct scn_strategy {
 	int fails_fast;                 /* a busy, lock-not-available or serialization error
 	                                   fails the request instead of retrying it (as
 	                                   Django does: it retries nothing by itself) */
+	int backoff;                    /* sleep a short, growing, jittered while before each
+	                                   retry (a retry loop around a transaction), so
+	                                   that the threads do not collide again at once */
+	const char *const *schema;      /* more statements for this strategy's area alone,
+	                                   after the scenario's setup (a UNIQUE index), or
+	                                   NULL: each strategy has its own area */
 	const char *db_lock_note;       /* on a backend without row locks: a short note for
 	                                   the dashboard's panel, or NULL ... */
 	const char *db_lock_report;     /* ... and the report's sentence, after "NAME on
@@ -136,6 +147,8 @@ struct scenario {
 	int default_think_ms;           /* --think when not given */
 	int dashboard_ops;              /* -n on the dashboard: a run you can watch */
 	int anomaly_cost;               /* money one anomaly gives away, or 0 */
+	int default_strategies;         /* without -s, run the first N strategies (the
+	                                   ones a first look needs); 0: all of them */
 	struct scn_extra extras[SCN_EXTRAS];    /* ended by a NULL json */
 	struct scn_strategy strategies[SCN_STRATEGIES]; /* ended by a NULL name */
 

@@ -410,6 +410,8 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 		if (!res->has_row) {
 			res->has_row = 1;
 			res->value = sqlite3_column_int64(stmt, 0);
+			if (sqlite3_column_count(stmt) > 1)
+				res->value2 = sqlite3_column_int64(stmt, 1);
 		}
 	}
 	if (rc != SQLITE_DONE)

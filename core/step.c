@@ -171,6 +171,15 @@ enum step_rc step_begin(struct worker *w)
 	return rc;
 }
 
+enum step_rc step_begin_with(struct worker *w, const char *sql)
+{
+	enum step_rc rc = step_sql(w, "begin", sql, NULL, 0, NULL);
+
+	if (rc == STEP_OK)
+		w->in_txn = 1;
+	return rc;
+}
+
 enum step_rc step_commit(struct worker *w)
 {
 	enum step_rc rc = step_sql(w, "commit", "COMMIT", NULL, 0, NULL);
@@ -201,6 +210,11 @@ enum step_rc step_think(struct worker *w)
 		return STEP_OK;
 	step_emit(w, EV_THINK, NULL, NULL, NULL, 0, NULL);
 	return gate_sleep(w->run, ms) ? STEP_STOP : STEP_OK;
+}
+
+void step_refused(struct worker *w)
+{
+	w->refused++;
 }
 
 void step_committed(struct worker *w)

@@ -32,11 +32,22 @@ enum step_rc step_sql(struct worker *w, const char *step, const char *sql,
 /* Start the locking transaction as step "begin" (BEGIN, or SQLite's BEGIN IMMEDIATE). */
 enum step_rc step_begin(struct worker *w);
 
+/* Start a transaction as step "begin" with the backend's own SQL for it: "BEGIN"
+ * (SQLite: deferred, no lock until the first write), "BEGIN ISOLATION LEVEL
+ * SERIALIZABLE", "BEGIN IMMEDIATE".  The strategy declares its "begin" step's
+ * role and effects (EFF_LOCKS only if this BEGIN takes the database's lock). */
+enum step_rc step_begin_with(struct worker *w, const char *sql);
+
 /* Commit the transaction as step "commit". */
 enum step_rc step_commit(struct worker *w);
 
 /* The thread's own logic decided not to take step STEP. */
 void step_skip(struct worker *w, const char *step);
+
+/* The database refused the last step (a unique violation) and the application
+ * answers the request itself ("already used"): not an anomaly, not a failure,
+ * but counted apart ("refused" in the reports), so the cost is seen. */
+void step_refused(struct worker *w);
 
 /* Application think time (--think) between a read and the write that depends on it. */
 enum step_rc step_think(struct worker *w);

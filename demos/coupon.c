@@ -18,8 +18,15 @@
  *     T2: INSERT INTO redemptions …          (the discount is given twice)
  *
  * Invariant: at most one redemption per coupon.
+ *
+ * The fixes: atomic (a conditional UPDATE claims the coupon), locked (a row lock
+ * around check and act), unique (the naive code, but a UNIQUE index refuses the
+ * second redemption and the application reads the error as "already used"),
+ * nowait (a row lock that is never waited for: a request that finds the coupon
+ * locked fails at once).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "demo.h"
 
@@ -128,6 +135,103 @@ static enum step_rc locked(struct worker *w)
 	TRY(step_begin(w));
 	TRY(step_sql(w, "lock", step_db(w)->row_locks
 	             ? "SELECT redeemed FROM coupons WHERE code = $1 FOR UPDATE"
+	             : "SELECT redeemed FROM coupons WHERE code = $1",
+	             (db_value[]){ DB_S(code) }, 1, &r));
+	if (r.value != 0) {
+		step_skip(w, "redeem");
+		step_skip(w, "mark");
+		return step_commit(w);
+	}
+	TRY(step_think(w));
+	TRY(step_sql(w, "redeem",
+	             "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	             (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL));
+	TRY(step_sql(w, "mark", "UPDATE coupons SET redeemed = 1 WHERE code = $1",
+	             (db_value[]){ DB_S(code) }, 1, NULL));
+	TRY(step_commit(w));
+	step_committed(w);
+	return STEP_OK;
+}
+
+/* unique's own index, in its own area: one redemption per coupon, says the database. */
+static const char *const unique_index[] = {
+	"CREATE UNIQUE INDEX redemptions_one_per_coupon ON redemptions (coupon_code)",
+	NULL,
+};
+
+/* Django's IntegrityError for a duplicate key, on either backend. */
+static int unique_violation(const struct worker *w)
+{
+	const char *why = step_failure(w);
+
+	return !strcmp(why, "23505") || !strcmp(why, "SQLITE_CONSTRAINT_UNIQUE");
+}
+
+/*
+ * unique: the naive check-then-act, but the database holds the invariant: a
+ * UNIQUE index on the redemption's coupon refuses the second INSERT, and the
+ * application turns the error into the answer "already used".  Two requests that
+ * both check before either redeems still both try; only one row gets in.
+ *
+ *     coupon_code = models.CharField(unique=True)      # on Redemption
+ *     try:
+ *         with transaction.atomic():
+ *             Redemption.objects.create(coupon=coupon, customer=customer)
+ *     except IntegrityError:
+ *         return "already used"
+ */
+static enum step_rc unique(struct worker *w)
+{
+	char code[16], customer[24];
+	enum step_rc rc;
+	db_result r;
+
+	coupon_code(w, code, sizeof code);
+	customer_name(w, customer, sizeof customer);
+	TRY(step_sql(w, "check", "SELECT redeemed FROM coupons WHERE code = $1",
+	             (db_value[]){ DB_S(code) }, 1, &r));
+	if (r.value != 0) {
+		step_skip(w, "redeem");
+		step_skip(w, "mark");
+		return STEP_OK;
+	}
+	TRY(step_think(w));
+	rc = step_sql(w, "redeem",
+	              "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	              (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL);
+	if (rc == STEP_FAIL && unique_violation(w)) {
+		step_refused(w);        /* the request answers "already used" */
+		step_skip(w, "mark");
+		return STEP_OK;
+	}
+	TRY(rc);
+	step_committed(w);
+	TRY(step_sql(w, "mark", "UPDATE coupons SET redeemed = 1 WHERE code = $1",
+	             (db_value[]){ DB_S(code) }, 1, NULL));
+	return STEP_OK;
+}
+
+/*
+ * nowait: locked, but a request never waits for the lock: FOR UPDATE NOWAIT
+ * fails at once (55P03, lock not available) when another request holds the
+ * coupon's row, and the request fails (Django: DatabaseError, a 500 unless the
+ * view catches it).  SQLite has no NOWAIT: BEGIN IMMEDIATE with no busy wait,
+ * so a request that finds the database's write lock taken fails with SQLITE_BUSY.
+ *
+ *     with transaction.atomic():
+ *         coupon = Coupon.objects.select_for_update(nowait=True).get(code=code)
+ *         if not coupon.redeemed: ...
+ */
+static enum step_rc nowait(struct worker *w)
+{
+	char code[16], customer[24];
+	db_result r;
+
+	coupon_code(w, code, sizeof code);
+	customer_name(w, customer, sizeof customer);
+	TRY(step_begin(w));
+	TRY(step_sql(w, "lock", step_db(w)->row_locks
+	             ? "SELECT redeemed FROM coupons WHERE code = $1 FOR UPDATE NOWAIT"
 	             : "SELECT redeemed FROM coupons WHERE code = $1",
 	             (db_value[]){ DB_S(code) }, 1, &r));
 	if (r.value != 0) {
@@ -262,6 +366,7 @@ const struct scenario demo_coupon = {
 	.anomaly_cost = DISCOUNT,
 	.extras = { { .json = "coupons" }, { .json = "double_redeemed", .column = "twice" },
 	            { .json = "discount_lost", .column = "$ lost", .width = 9 } },
+	.default_strategies = 3,      /* naive, atomic, locked; -s all for the ladder */
 	.strategies = {
 		{ .name = "naive", .safe = 0,
 		  .summary = "SELECT redeemed; if 0: INSERT redemption; UPDATE redeemed = 1",
@@ -297,6 +402,36 @@ const struct scenario demo_coupon = {
 		             { "mark", ROLE_WRITE, 0, .key_arg = 1 },
 		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = locked },
+		{ .name = "unique", .safe = 1,
+		  .summary = "SELECT redeemed; if 0: INSERT (UNIQUE refuses a second: \"already used\")",
+		  .django = "unique=True; try: create() except IntegrityError: \"already used\"",
+		  .why_safe = "No order of steps redeems it twice: a UNIQUE index on the"
+		              " redemption's coupon refuses the second INSERT, whatever the"
+		              " checks saw; the application answers \"already used\".",
+		  .steps = { { "check", ROLE_READ, 0, .key_arg = 1 },
+		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 },
+		             { "mark", ROLE_WRITE, 0, .key_arg = 1 } },
+		  .schema = unique_index,
+		  .op = unique },
+		{ .name = "nowait", .safe = 1, .fails_fast = 1,
+		  .summary = "BEGIN; SELECT … FOR UPDATE NOWAIT (locked: fail at once); INSERT; COMMIT",
+		  .django = "select_for_update(nowait=True) inside transaction.atomic()",
+		  .why_safe = "No order of steps redeems it twice: the second thread's SELECT …"
+		              " FOR UPDATE NOWAIT fails while the first holds the row (55P03), or"
+		              " reads redeemed = 1 after it committed.",
+		  .why_safe_db_lock = "No order of steps redeems it twice: the second thread's"
+		              " BEGIN IMMEDIATE fails while the first holds the write lock"
+		              " (SQLITE_BUSY), or reads redeemed = 1 after it committed.",
+		  .db_lock_note = "SQLite has no NOWAIT: BEGIN IMMEDIATE, no busy wait",
+		  .db_lock_report = "no FOR UPDATE NOWAIT here; BEGIN IMMEDIATE with no busy"
+		                    " wait fails at once (SQLITE_BUSY) while another holds the"
+		                    " database's write lock",
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS | EFF_NOWAIT },
+		             { "lock", ROLE_LOCK, EFF_NOWAIT, .key_arg = 1 },
+		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 },
+		             { "mark", ROLE_WRITE, 0, .key_arg = 1 },
+		             { "commit", ROLE_COMMIT } },
+		  .op = nowait },
 	},
 	.setup = setup,
 	.check = check,

@@ -16,6 +16,12 @@
  *     T2: UPDATE … SET number_sold = 11      (T1's sale is gone)
  *
  * Invariant: at the end, number_sold equals the number of sales committed.
+ *
+ * The fixes, from the database's side: atomic (let the database add), locked and
+ * deferred (a row lock; deferred is what Django really sends, which on SQLite
+ * locks nothing and fails requests instead), optimistic (a version column: a
+ * stale write changes no row and is retried), serializable (the database refuses
+ * the second of two overlapping read-modify-writes; the application retries).
  */
 #include <stdio.h>
 
@@ -95,6 +101,111 @@ static enum step_rc locked(struct worker *w)
 	return STEP_OK;
 }
 
+/*
+ * deferred: what Django really sends for select_for_update() inside
+ * transaction.atomic() (Django 3.2 to 5.x): a plain BEGIN, SELECT … FOR UPDATE,
+ * UPDATE, COMMIT, and no retry.  On PostgreSQL this is locked.  On SQLite Django
+ * drops the FOR UPDATE (the backend has no row locks) and its BEGIN is deferred:
+ * nothing is locked until the UPDATE.  Two requests that both read first cannot
+ * both write: SQLite refuses the second writer at once, without calling the busy
+ * handler, since it holds an old snapshot (SQLITE_BUSY while the other holds the
+ * write lock, SQLITE_BUSY_SNAPSHOT after it committed).  Django raises
+ * OperationalError: database is locked, and the view answers 500.  No sale is
+ * lost; requests are.  Django's 5 s busy timeout never comes into it.
+ *
+ *     with transaction.atomic():
+ *         p = Product.objects.select_for_update().get(id=1)
+ *         p.number_sold += 1; p.save()
+ */
+static enum step_rc deferred(struct worker *w)
+{
+	db_result r;
+	int64_t sold;
+
+	TRY(step_begin_with(w, "BEGIN"));
+	TRY(step_sql(w, "lock", step_db(w)->row_locks
+	             ? "SELECT number_sold FROM products WHERE id = 1 FOR UPDATE"
+	             : "SELECT number_sold FROM products WHERE id = 1",
+	             NULL, 0, &r));
+	sold = r.value + 1;
+	TRY(step_think(w));
+	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1 WHERE id = 1",
+	             (db_value[]){ DB_I(sold) }, 1, NULL));
+	TRY(step_commit(w));
+	step_committed(w);
+	return STEP_OK;
+}
+
+/* optimistic's own column, in its own area: every save adds one to it. */
+static const char *const version_column[] = {
+	"ALTER TABLE products ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+	NULL,
+};
+
+/*
+ * optimistic: no lock; read the value and its version, and write only if the
+ * version is still the one read.  A write that lost the race changes no row:
+ * the application reads again and retries (counted as a retry).
+ *
+ *     p = Product.objects.get(id=1)
+ *     n = Product.objects.filter(id=1, version=p.version).update(
+ *             number_sold=p.number_sold + 1, version=F('version') + 1)
+ *     if n == 0: retry        # or django-concurrency's VersionField
+ */
+static enum step_rc optimistic(struct worker *w)
+{
+	db_result r;
+	int64_t sold, version;
+
+	TRY(step_sql(w, "read", "SELECT number_sold, version FROM products WHERE id = 1",
+	             NULL, 0, &r));
+	sold = r.value + 1;
+	version = r.value2;
+	TRY(step_think(w));
+	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1, version = version + 1"
+	             " WHERE id = 1 AND version = $2",
+	             (db_value[]){ DB_I(sold), DB_I(version) }, 2, &r));
+	if (r.changes == 0)             /* someone saved since our read: read again */
+		return STEP_RETRY;
+	step_committed(w);
+	return STEP_OK;
+}
+
+/*
+ * serializable: the naive read-modify-write inside a SERIALIZABLE transaction,
+ * retried.  PostgreSQL lets the second writer of the row wait for the first, then
+ * refuses it (40001, could not serialize access due to concurrent update);
+ * REPEATABLE READ does exactly the same here, because it is one row written by
+ * both.  SQLite's transactions are always serializable: the second writer fails
+ * at once (SQLITE_BUSY, or SQLITE_BUSY_SNAPSHOT once the first has committed).
+ * Either way the application must retry, with a short random back-off.
+ *
+ *     DATABASES['default']['OPTIONS'] = {'isolation_level':
+ *         psycopg2.extensions.ISOLATION_LEVEL_SERIALIZABLE}
+ *     for attempt in range(N):
+ *         try:
+ *             with transaction.atomic():
+ *                 p = Product.objects.get(id=1); p.number_sold += 1; p.save()
+ *             break
+ *         except OperationalError: sleep(backoff(attempt))
+ */
+static enum step_rc serializable(struct worker *w)
+{
+	db_result r;
+	int64_t sold;
+
+	TRY(step_begin_with(w, step_db(w)->row_locks ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+	                                             : "BEGIN"));
+	TRY(step_sql(w, "read", "SELECT number_sold FROM products WHERE id = 1", NULL, 0, &r));
+	sold = r.value + 1;
+	TRY(step_think(w));
+	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1 WHERE id = 1",
+	             (db_value[]){ DB_I(sold) }, 1, NULL));
+	TRY(step_commit(w));
+	step_committed(w);
+	return STEP_OK;
+}
+
 static enum db_status setup(const struct scenario *scn, const db_backend *db, db_conn *conn,
                             int ops, char *err)
 {
@@ -165,6 +276,7 @@ const struct scenario demo_product = {
 	.default_ops = 2000,
 	.default_think_ms = 0,          /* two cores interleave two statements plenty */
 	.dashboard_ops = 8,
+	.default_strategies = 3,      /* naive, atomic, locked; -s all for the ladder */
 	.strategies = {
 		{ .name = "naive", .safe = 0,
 		  .summary = "SELECT number_sold; app adds 1; UPDATE SET number_sold = <value>",
@@ -194,6 +306,51 @@ const struct scenario demo_product = {
 		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 },
 		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = locked },
+		{ .name = "deferred", .safe = 1, .fails_fast = 1,
+		  .summary = "BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT — no retry",
+		  .django = "select_for_update() inside transaction.atomic(), as Django sends it",
+		  .why_safe = "No order of steps loses a sale: the second thread waits at SELECT …"
+		              " FOR UPDATE until the first commits, so it reads the new value.",
+		  .why_safe_db_lock = "No order of steps loses a sale, but requests fail: a"
+		              " transaction may write only if nobody wrote since its read, so"
+		              " the second writer's UPDATE fails at once (database is locked)"
+		              " and Django answers 500.",
+		  .db_lock_note = "SQLite: no FOR UPDATE, BEGIN locks nothing: the later writer fails",
+		  .db_lock_report = "Django's select_for_update() sends no FOR UPDATE here and"
+		                    " BEGIN is deferred: an UPDATE after another's write fails"
+		                    " at once (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT: Django's"
+		                    " OperationalError: database is locked), no retry",
+		  .steps = { { "begin", ROLE_BEGIN }, { "lock", ROLE_LOCK },
+		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 },
+		             { "commit", ROLE_COMMIT } },
+		  .op = deferred },
+		{ .name = "optimistic", .safe = 1,
+		  .summary = "SELECT number_sold, version; UPDATE … WHERE version = <read>; 0 rows: retry",
+		  .django = "filter(id=1, version=v).update(number_sold=n, version=F('version') + 1)",
+		  .why_safe = "No order of steps loses a sale: a write whose version is stale"
+		              " matches no row, so it erases nothing; the thread reads again"
+		              " and retries.",
+		  .steps = { { "read", ROLE_READ },
+		             { "write", ROLE_CLAIM, EFF_FROM_READ, .value_arg = 1 } },
+		  .schema = version_column,
+		  .op = optimistic },
+		{ .name = "serializable", .safe = 1, .backoff = 1,
+		  .summary = "BEGIN ISOLATION LEVEL SERIALIZABLE; SELECT; UPDATE; COMMIT; retry on 40001",
+		  .django = "OPTIONS['isolation_level'] = SERIALIZABLE; retry around atomic()",
+		  .why_safe = "No order of steps loses a sale: of two transactions that read the"
+		              " same value, the database refuses the second write (40001) and"
+		              " the thread retries.",
+		  .why_safe_db_lock = "No order of steps loses a sale: SQLite refuses a write from a"
+		              " transaction whose read is out of date (SQLITE_BUSY, BUSY_SNAPSHOT)"
+		              " and the thread retries.",
+		  .db_lock_note = "SQLite: plain BEGIN; a stale writer gets SQLITE_BUSY and retries",
+		  .db_lock_report = "every transaction is serializable; BEGIN is deferred, and an"
+		                    " UPDATE after another's write fails at once with SQLITE_BUSY"
+		                    " or SQLITE_BUSY_SNAPSHOT, and is retried",
+		  .steps = { { "begin", ROLE_BEGIN }, { "read", ROLE_READ },
+		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 },
+		             { "commit", ROLE_COMMIT } },
+		  .op = serializable },
 	},
 	.setup = setup,
 	.check = check,

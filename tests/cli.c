@@ -98,6 +98,32 @@ int main(void)
 	is_int(parse("lesson 2", &c, err), 0, "lesson N");
 	is_int(c.no_pause, 0, "without --no-pause a lesson pauses (on a terminal)");
 
+	/* -s all: the fix ladder too; compare: every strategy, one after another. */
+	is_int(parse("-s all", &c, err), 0, "-s all");
+	is_int(c.nstrategies, 6, "-s all runs product's six strategies");
+	is_str(c.scenario->strategies[c.strategies[5]].name, "serializable",
+	       "... the last of them serializable");
+	is_int(parse("coupon -s all --no-ui", &c, err), 0, "coupon -s all");
+	is_int(c.nstrategies, 5, "coupon has five strategies");
+	is_int(parse("compare", &c, err), 0, "compare alone");
+	is_int(c.action, ACT_COMPARE, "compare asks for the cost table");
+	is_str(c.scenario->name, "product", "compare's scenario is product by default");
+	is_int(c.nstrategies, 6, "compare runs every strategy, not the demo's three");
+	is_int(parse("compare coupon -b postgres -d host=/tmp -n 9 --json", &c, err), 0,
+	       "compare coupon with options");
+	is_str(c.scenario->name, "coupon", "compare coupon");
+	is_int(c.nstrategies, 5, "compare coupon: all five");
+	is_int(c.ops, 9, "compare -n 9");
+	is_int(c.output, OUT_JSON, "compare --json");
+	is_int(parse("-t 2 compare coupon -s unique,nowait", &c, err), 0, "compare with -s");
+	is_int(c.nstrategies, 2, "compare -s unique,nowait: two");
+	refused("compare inventory", "unknown scenario 'inventory'");
+	refused("compare -s naive --schedule t1.read", "--schedule has no place");
+	refused("compare --trace", "--trace has no place");
+	refused("compare --present", "--present has no place");
+	refused("compare -b sqlite,postgres", "-b sqlite,postgres has no place");
+	refused("compare coupon product", "unexpected argument 'product'");
+
 	refused("--step -s naive,atomic", "--step runs exactly one strategy, not 2");
 	refused("--step -t 10", "-t 10 is too many (allowed 1 to 9 with --step)");
 	refused("--step --no-ui", "cannot go with --no-ui");
@@ -120,7 +146,8 @@ int main(void)
 	refused("--seed -3", "'-3' for --seed");
 	refused("--seed 99999999999999999999", "for --seed");
 	refused("-b oracle", "unknown backend 'oracle'");
-	refused("-s naive,optimistic", "unknown strategy 'optimistic'");
+	refused("-s naive,pessimistic", "unknown strategy 'pessimistic'");
+	refused("coupon -s optimistic", "unknown strategy 'optimistic' for coupon");
 	refused("-s naive,naive", "listed twice");
 	refused("-s ,", "for --strategy");
 	refused("inventory", "unknown scenario 'inventory'");

@@ -34,6 +34,43 @@ my @golden = (
     ['coupon-locked', 'coupon', 'locked',
      't1.begin t1.lock t2.begin t2.lock t1.redeem t1.mark t1.commit t2.redeem t2.mark t2.commit',
      {observed => 1, anomalies => 0, lock_waits => 1}, 'makes t2 wait; it finds the coupon taken'],
+    # The fix ladder.  Where the backends differ, the want is per backend.
+    ['product-deferred', 'product', 'deferred',
+     't1.begin t1.lock t2.begin t2.lock t1.write t1.commit t2.write t2.commit',
+     {sqlite => {observed => 1, anomalies => 0, failed => 1, retries => 0,
+                 failures => {SQLITE_BUSY_SNAPSHOT => 1}},
+      postgres => {observed => 2, anomalies => 0, failed => 0, lock_waits => 1}},
+     'keeps every sale it commits (SQLite: t2 fails, stale snapshot; PostgreSQL: t2 waits)'],
+    ['product-optimistic', 'product', 'optimistic', 't1.read t2.read t1.write t2.write',
+     {observed => 2, anomalies => 0, retries => 1, failed => 0, lock_waits => 0},
+     't2\'s stale version matches no row: it reads again and keeps both sales'],
+    ['product-serializable', 'product', 'serializable',
+     't1.begin t1.read t2.begin t2.read t1.write t2.write t1.commit t2.commit',
+     {sqlite => {observed => 2, anomalies => 0, retries => 1, failed => 0, lock_waits => 0},
+      postgres => {observed => 2, anomalies => 0, retries => 1, failed => 0, lock_waits => 1}},
+     't2 is refused (SQLITE_BUSY / 40001), retries, and both sales are kept'],
+    ['coupon-unique', 'coupon', 'unique', 't1.check t2.check t1.redeem t2.redeem t1.mark t2.mark',
+     {observed => 1, anomalies => 0, refused => 1, failed => 0},
+     'the UNIQUE index refuses t2\'s redemption: "already used", not a failure'],
+    ['coupon-nowait', 'coupon', 'nowait',
+     't1.begin t1.lock t2.begin t2.lock t1.redeem t1.mark t1.commit t2.redeem t2.mark t2.commit',
+     {sqlite => {observed => 1, anomalies => 0, failed => 1, lock_waits => 0,
+                 failures => {SQLITE_BUSY => 1}},
+      postgres => {observed => 1, anomalies => 0, failed => 1, lock_waits => 0,
+                   failures => {'55P03' => 1}}},
+     't2 fails at once instead of waiting, and the coupon is redeemed once'],
+);
+
+# Where a strategy's schedule fails or waits on one backend only.
+my %fails_at = (
+    'product-deferred' => {sqlite => qr/^step t2\.write: UPDATE .* ERROR: database is locked$/m},
+    'product-serializable' => {
+        sqlite => qr/^step t2\.write: UPDATE .* ERROR: database is locked\nstep t2\.rollback: ROLLBACK\nretry t2: /m,
+        postgres => qr/^step t2\.write: <\.\.\. completed> ERROR: could not serialize access due to concurrent update$/m},
+    'coupon-nowait' => {sqlite => qr/^step t2\.begin: BEGIN IMMEDIATE ERROR: database is locked$/m,
+                        postgres => qr/^step t2\.lock: SELECT .* FOR UPDATE NOWAIT ERROR: could not obtain lock/m},
+    'coupon-unique' => {sqlite => qr/^step t2\.redeem: INSERT .* ERROR: UNIQUE constraint failed/m,
+                        postgres => qr/^step t2\.redeem: INSERT .* ERROR: duplicate key value violates unique constraint/m},
 );
 
 # Where t2 waits: SQLite's BEGIN IMMEDIATE takes the lock at begin; PostgreSQL's
@@ -54,6 +91,7 @@ for my $b (@backends) {
 
     for my $g (@golden) {
         my ($name, $scenario, $strategy, $schedule, $want, $what) = @$g;
+        $want = $want->{$backend} if $want->{$backend};
         my $file = "$EXPECTED/$name-$backend.out";
         my @cmd = ($scenario, '-s', $strategy, @db, '--schedule', $schedule);
         my ($status, $out, $err) = racelab([@cmd, '--no-ui']);
@@ -70,6 +108,8 @@ for my $b (@backends) {
         is($trace, $expected // '', "$backend/$name: the trace is exactly $name-$backend.out");
         like($trace, $waits_at{$backend}, "$backend/$name: t2 waits where $backend takes the lock")
             if $strategy eq 'locked';
+        like($trace, $fails_at{$name}{$backend}, "$backend/$name: t2 is refused where $backend refuses it")
+            if $fails_at{$name} && $fails_at{$name}{$backend};
 
         my ($js, $r) = racelab_json(\@cmd);
         my $s = $r && $r->{strategies}[0];
@@ -104,6 +144,19 @@ for my $b (@backends) {
         is(scalar @steps, $t * 4 * $want, "$backend/$scenario/$strategy random: all $t threads x 4"
             . " operations x $want steps ran");
         $random{"$scenario/$strategy"}{$backend} = $t1;
+    }
+    # The fix ladder: retries and failures change the number of steps, so only
+    # the repetition is asserted.  Two threads where PostgreSQL queues waiters.
+    for my $sc (['product', 'deferred'], ['product', 'optimistic'], ['product', 'serializable'],
+                ['coupon', 'unique'], ['coupon', 'nowait']) {
+        my ($scenario, $strategy) = @$sc;
+        my @cmd = ($scenario, '-s', $strategy, @db, '-t', $backend eq 'postgres' ? 2 : 3,
+                   '-n', 4, '--schedule', 'random', '--seed', 7, '--no-ui');
+        my ($s1, $out1) = racelab(\@cmd);
+        my ($s2, $out2) = racelab(\@cmd);
+        is($s1 + $s2, 0, "$backend/$scenario/$strategy random seed 7: exit 0 twice");
+        is(trace_part($out2), trace_part($out1),
+           "$backend/$scenario/$strategy random seed 7: the same trace and result twice");
     }
 }
 

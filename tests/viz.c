@@ -730,6 +730,68 @@ static void test_present(void)
 	viz_model_done(&m);
 }
 
+/* The fix ladder: six strategies do not fit 80 or 132 columns; the status line
+ * says which panels are shown, < > page, and at 200 columns all six fit. */
+static void test_many_panels(void)
+{
+	struct run_config cfg = { .scenario = &demo_product,
+	                          .strategies = { 0, 1, 2, 3, 4, 5 }, .nstrategies = 6,
+	                          .threads = 4, .ops = 8, .seed = 1 };
+	struct viz_view view = { .backend = "sqlite", .nsteps = -1 };
+	struct viz_model m;
+
+	cfg.db = db_sqlite();
+	viz_model_init(&m, &cfg);
+	resize_term(24, 80);
+	viz_draw(stdscr, &m, &view);
+	has("panels 1-3 of 6", "80x24, six strategies: the status line says panels 1-3 of 6");
+	has("< > others", "... and which keys show the others");
+	ok(find("─ locked ") >= 0 && find("─ deferred ") < 0,
+	   "80x24: naive, atomic, locked are drawn, deferred is not");
+	ok(strstr(row(LINES - 1), "< >") != NULL, "80x24: the footer lists < >");
+	view.first_panel = 3;
+	viz_draw(stdscr, &m, &view);
+	has("panels 4-6 of 6", "> shows panels 4-6");
+	ok(find("─ serializable ") >= 0 && find("─ naive ") < 0,
+	   "80x24, panels 4-6: serializable is drawn, naive is not");
+	resize_term(40, 132);
+	viz_draw(stdscr, &m, &view);
+	has("panels 2-6 of 6", "132x40: five fit; the page is clamped so it is full");
+	has("too narrow for all: < > show the others", "132x40: the longer words fit");
+	resize_term(60, 200);
+	view.first_panel = 0;
+	viz_draw(stdscr, &m, &view);
+	ok(find("panels ") < 0 && find("─ naive ") >= 0 && find("─ serializable ") >= 0,
+	   "200x60: all six panels, and no word of paging");
+	ok(strstr(row(LINES - 1), "< >") == NULL, "200x60: the footer has no < >");
+	resize_term(40, 132);
+	viz_model_done(&m);
+
+	/* A refused request answered by the application, and a failed one: both
+	 * counted, in the narrowest panel too, before the waits. */
+	cfg.scenario = &demo_coupon;
+	cfg.strategies[0] = 3;          /* unique */
+	cfg.strategies[1] = 4;          /* nowait */
+	cfg.nstrategies = 2;
+	viz_model_init(&m, &cfg);
+	feed(&m, EV_STEP, 0, 1, 0, "redeem", "INSERT INTO redemptions", -1);
+	feed(&m, EV_FAIL, 0, 1, 0, "redeem", NULL, -1);
+	commit(&m, 0, 1, 0, 0);
+	feed(&m, EV_STEP, 1, 1, 0, "lock", "SELECT redeemed FROM coupons WHERE code = $1"
+	     " FOR UPDATE NOWAIT", -1);
+	feed(&m, EV_FAIL, 1, 1, 0, "lock", NULL, -1);
+	feed(&m, EV_ABORT, 1, 1, 0, NULL, NULL, -1);
+	is_int(m.panels[0].refused, 1, "a failed INSERT in an operation that committed is refused");
+	is_int(m.panels[0].aborts, 0, "... and not failed");
+	is_int(m.panels[1].aborts, 1, "an aborted operation is failed");
+	resize_term(24, 52);
+	viz_draw(stdscr, &m, &view);
+	has("1 refused", "a 26-column panel shows the refused request");
+	has("1 failed", "... and the failed one");
+	resize_term(40, 132);
+	viz_model_done(&m);
+}
+
 int main(void)
 {
 	if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "en_US.UTF-8")) {
@@ -745,6 +807,7 @@ int main(void)
 	test_step_locked(db_postgres());
 	test_step_others();
 	test_present();
+	test_many_panels();
 	close_screen();
 	test_no_color();
 	return done_testing();

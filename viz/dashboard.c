@@ -474,6 +474,23 @@ static int key(struct dash *d, int ch)
 	case '_':
 		set_pace(d, +1);
 		break;
+	case '<':
+	case ',':
+	case '>':
+	case '.': {
+		/* Not every panel fits: page through them, wrapping round. */
+		int n = viz_draw_shown(COLS, d->model.npanels);
+		int first = viz_draw_first(COLS, d->model.npanels, d->view.first_panel);
+
+		if (n >= d->model.npanels)
+			break;
+		if (ch == '>' || ch == '.')
+			first = first + n >= d->model.npanels ? 0 : first + n;
+		else
+			first = first == 0 ? d->model.npanels - n : first - n;
+		d->view.first_panel = first;
+		break;
+	}
 	case '?':
 	case 'h':
 		d->view.help = !d->view.help;

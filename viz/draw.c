@@ -676,16 +676,32 @@ static int header_natural(const struct viz_panel *p, const struct viz_view *v, i
 
 #define LOG_SHORT 6             /* log rows before the lanes get air between them */
 
+int viz_draw_shown(int cols, int npanels)
+{
+	int n = cols / VIZ_MIN_PANEL_COLS;
+
+	return n < 1 ? 1 : n < npanels ? n : npanels;
+}
+
+int viz_draw_first(int cols, int npanels, int first)
+{
+	int last = npanels - viz_draw_shown(cols, npanels);
+
+	return first < 0 ? 0 : first > last ? last : first;
+}
+
 static int compute_layout(int rows, int cols, const struct viz_model *m,
                           const struct viz_view *v, struct layout *lo)
 {
 	int inner = rows - 3 - 2, rest = inner - 7, hdr = 1, spare;
+	int n = viz_draw_shown(cols, m->npanels), first = viz_draw_first(cols, m->npanels,
+	                                                                  v->first_panel);
 
 	memset(lo, 0, sizeof *lo);
-	if (!viz_draw_fits(rows, cols, m->npanels))
+	if (!viz_draw_fits(rows, cols, n))
 		return -1;
-	for (int i = 0; i < m->npanels; i++) {
-		int h = header_natural(&m->panels[i], v, panel_cols(cols, m->npanels, i) - 2);
+	for (int i = first; i < first + n; i++) {
+		int h = header_natural(&m->panels[i], v, panel_cols(cols, n, i - first) - 2);
 
 		if (h > hdr)
 			hdr = h;
@@ -814,7 +830,7 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 	const struct viz_glyphs *g = viz_glyphs();
 	const struct run_result *res = m->finished ? p->result : NULL;
 	int narrow = width < 36;
-	int64_t expected, observed, anomalies, money, waits, retries, errors;
+	int64_t expected, observed, anomalies, money, waits, retries, errors, refused;
 	double rate;
 
 	memset(out, 0, 3 * sizeof *out);
@@ -826,6 +842,7 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 		waits = res->lock_waits;
 		retries = res->retries;
 		errors = res->errors;
+		refused = res->refused;
 		rate = res->ops_per_s;
 	} else {
 		int64_t t = p->exited == m->nthreads ? p->end_ns : v->clock_ns;
@@ -834,7 +851,8 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 		money = p->money;
 		waits = p->waits;
 		retries = p->retries;
-		errors = p->fails > p->retries ? p->fails - p->retries : 0;
+		errors = p->aborts;
+		refused = p->refused;
 		rate = t > 0 ? (double)p->ops_done / ((double)t / 1e9) : 0;
 	}
 	field(&out[0], width, VS_BOLD, "expected %lld", (long long)expected);
@@ -855,13 +873,17 @@ static void figures(const struct viz_model *m, const struct viz_panel *p,
 		field(&out[2], width, VS_DIM, "paced");
 	else
 		field(&out[2], width, VS_NORMAL, "%.1f ops/s", rate);
+	/* Failed and refused requests are a fix's cost: they come before the waits,
+	 * so that a narrow panel keeps them. */
+	if (errors)
+		field(&out[2], width, VS_BAD, "%lld failed", (long long)errors);
+	if (refused)
+		field(&out[2], width, VS_BOLD, "%lld refused", (long long)refused);
 	field(&out[2], width, waits ? VS_BOLD : VS_NORMAL, "%lld %s", (long long)waits,
 	      plural(waits, "wait", "waits"));
 	if (retries || !narrow)
 		field(&out[2], width, VS_NORMAL, "%lld %s", (long long)retries,
 		      plural(retries, "retry", "retries"));
-	if (errors)
-		field(&out[2], width, VS_BAD, "%lld failed", (long long)errors);
 }
 
 /* What the panel's title bar says on the right: progress, then the outcome. */
@@ -1090,6 +1112,21 @@ static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
 	else
 		snprintf(speed, sizeof speed, "full speed");
 	sw = viz_width(speed);
+	if (viz_draw_shown(cols, m->npanels) < m->npanels) {
+		/* Not every strategy fits: say which are shown, and how to see the rest. */
+		int n = viz_draw_shown(cols, m->npanels);
+		int first = viz_draw_first(cols, m->npanels, v->first_panel);
+
+		used += putf(w, 1, used, cols - used, VS_NORMAL, "   ");
+		used += n == 1
+		        ? putf(w, 1, used, cols - used, VS_KEY, " panel %d of %d ", first + 1,
+		               m->npanels)
+		        : putf(w, 1, used, cols - used, VS_KEY, " panels %d-%d of %d ", first + 1,
+		               first + n, m->npanels);
+		used += putf(w, 1, used, cols - used - sw - 1, VS_NORMAL, cols - used - sw >= 40
+		             ? " too narrow for all: < > show the others" : " < > others");
+		config_shown = 1;
+	}
 	config_text(config, sizeof config, m, v);
 	if (!config_shown && used + 3 + viz_width(config) + 2 + sw <= cols)
 		used += putf(w, 1, used, cols - used, VS_DIM, "   %s", config);
@@ -1123,6 +1160,8 @@ static void draw_footer(WINDOW *w, int y, int cols, const struct viz_model *m,
 		KEY("-", "slower", m->step);
 		KEY("s", "step", !m->step);
 	}
+	if (viz_draw_shown(cols, m->npanels) < m->npanels)
+		KEY("< >", "panels", 0);
 	KEY("r", m->finished ? "run again" : "restart", 0);
 	KEY("?", v->help ? "close help" : "help", 0);
 	KEY("q", "quit", 0);
@@ -1322,7 +1361,7 @@ int viz_wrap(const char *s, int w, char out[][VIZ_WRAP], int maxl)
 void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v)
 {
 	struct layout lo;
-	int rows, cols, x = 0, cap = caption_lines(v->caption, 4);
+	int rows, cols, x = 0, cap = caption_lines(v->caption, 4), n, first;
 
 	if (v->present) {
 		viz_draw_present(w, m, v);
@@ -1334,14 +1373,16 @@ void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v)
 	while (cap > 0 && compute_layout(rows - cap, cols, m, v, &lo) != 0)
 		cap--;
 	if (compute_layout(rows - cap, cols, m, v, &lo) != 0) {
-		viz_draw_too_small(w, m->npanels);
+		viz_draw_too_small(w, viz_draw_shown(cols, m->npanels));
 		return;
 	}
 	if (cap > 0)
 		draw_caption(w, rows - 1 - cap, cols, v->caption, cap);
 	draw_status(w, cols, m, v, draw_title(w, cols, m, v));
-	for (int i = 0; i < m->npanels; i++) {
-		int pw = panel_cols(cols, m->npanels, i);
+	n = viz_draw_shown(cols, m->npanels);
+	first = viz_draw_first(cols, m->npanels, v->first_panel);
+	for (int i = first; i < first + n; i++) {
+		int pw = panel_cols(cols, n, i - first);
 
 		draw_panel(w, 2, x, lo.height, pw, m, i, v, &lo);
 		x += pw;

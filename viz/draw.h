@@ -43,10 +43,19 @@ struct viz_view {
 	int present;
 	int blank;              /* b: the screen is blanked */
 	const char *hidden;     /* strategies not shown ("atomic"), or NULL */
+	int first_panel;        /* when not every panel fits: the first one shown (the
+	                           keys < and > page through them); clamped when drawn */
 };
 
 #define VIZ_MIN_PANEL_COLS 24   /* narrower than this, a lane cannot show a step */
 #define VIZ_MIN_ROWS 14         /* title, status, footer, and a panel of two lanes */
+
+/* How many of NPANELS panels a screen COLS wide shows side by side: all if they
+ * fit at VIZ_MIN_PANEL_COLS each, else as many as fit (at least one), and the
+ * status line says which ones and how to see the others. */
+int viz_draw_shown(int cols, int npanels);
+/* The first panel shown for the view's wish FIRST (clamped so the last page is full). */
+int viz_draw_first(int cols, int npanels, int first);
 
 /* Whether a ROWS x COLS screen can show NPANELS panels. */
 int viz_draw_fits(int rows, int cols, int npanels);

@@ -255,7 +255,8 @@ static void use(struct viz_model *m, struct viz_panel *p, struct viz_token *t,
 static void take_effect(struct viz_model *m, struct viz_panel *p, struct viz_lane *lane,
                         struct viz_token *t, const struct event *e, int64_t changes)
 {
-	if ((t->effects & EFF_FROM_READ) && t->has_arg) {
+	/* A conditional write that matched no row (a stale version) erased nothing. */
+	if ((t->effects & EFF_FROM_READ) && t->has_arg && changes > 0) {
 		overwrite(p, lane, t, e);
 	} else if (t->effects & EFF_ADDS) {
 		struct viz_key *k = key_of(p, t->key);
@@ -391,6 +392,7 @@ void viz_model_event(const struct event *e, void *model)
 			p->last_thread = e->thread;
 		}
 		p->fails++;
+		lane->refused_step = 1;
 		break;
 	case EV_SKIP:
 		o = op_for(lane, e);
@@ -408,6 +410,7 @@ void viz_model_event(const struct event *e, void *model)
 		if ((o = newest(lane)))
 			o->done = 1;
 		p->retries++;
+		lane->refused_step = 0;
 		push(lane, open_op(lane, e->op), TOK_RETRY, NULL);
 		forget_reads(lane);
 		lane->in_txn = lane->holds_lock = 0;
@@ -417,6 +420,8 @@ void viz_model_event(const struct event *e, void *model)
 		op_for(lane, e)->done = 1;
 		p->ops_done++;
 		p->committed += e->value;
+		p->refused += lane->refused_step;       /* refused, and answered */
+		lane->refused_step = 0;
 		forget_reads(lane);             /* the operation is over: it holds nothing */
 		break;
 	case EV_ABORT:
@@ -424,6 +429,8 @@ void viz_model_event(const struct event *e, void *model)
 		push(lane, o, TOK_ABORT, NULL);
 		o->done = 1;
 		p->ops_done++;
+		p->aborts++;
+		lane->refused_step = 0;
 		break;
 	case EV_EXIT:
 		if (lane->exited)

@@ -81,6 +81,7 @@ struct viz_lane {
 	int has_read;
 	struct { int64_t key, value; } reads[VIZ_LANE_KEYS];    /* ... per row it read */
 	int nreads;
+	int refused_step;       /* a statement of the current operation failed */
 	int in_txn;             /* a BEGIN has completed and no COMMIT or ROLLBACK yet */
 	unsigned pending;       /* ... and these tokens of the newest op (bit i: tok[i])
 	                           await the COMMIT to take effect */
@@ -132,6 +133,9 @@ struct viz_panel {
 	int64_t money;                  /* what the extra uses gave away */
 	int round;                      /* rounds: the latest round seen (0-based) */
 	int64_t waits, retries, fails;  /* lock waits, retries, failed statements */
+	int64_t aborts;                 /* operations that failed (the report's "failed") */
+	int64_t refused;                /* operations that committed after a failed statement:
+	                                   the application answered the refusal itself */
 	int waiting;                    /* threads waiting for a lock right now */
 	int exited;                     /* threads finished */
 	int64_t end_ns;                 /* run clock when the last thread finished */
