@@ -426,11 +426,11 @@ const struct scenario demo_coupon = {
 		  .db_lock_report = "no FOR UPDATE NOWAIT here; BEGIN IMMEDIATE with no busy"
 		                    " wait fails at once (SQLITE_BUSY) while another holds the"
 		                    " database's write lock",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS | EFF_NOWAIT },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN, .effects = EFF_LOCKS | EFF_NOWAIT },
 		             { "lock", ROLE_LOCK, EFF_NOWAIT, .key_arg = 1 },
 		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 },
 		             { "mark", ROLE_WRITE, 0, .key_arg = 1 },
-		             { "commit", ROLE_COMMIT } },
+		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = nowait },
 	},
 	.setup = setup,

@@ -320,9 +320,9 @@ const struct scenario demo_product = {
 		                    " BEGIN is deferred: an UPDATE after another's write fails"
 		                    " at once (SQLITE_BUSY, SQLITE_BUSY_SNAPSHOT: Django's"
 		                    " OperationalError: database is locked), no retry",
-		  .steps = { { "begin", ROLE_BEGIN }, { "lock", ROLE_LOCK },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN }, { .name = "lock", .role = ROLE_LOCK },
 		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 },
-		             { "commit", ROLE_COMMIT } },
+		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = deferred },
 		{ .name = "optimistic", .safe = 1,
 		  .summary = "SELECT number_sold, version; UPDATE … WHERE version = <read>; 0 rows: retry",
@@ -330,7 +330,7 @@ const struct scenario demo_product = {
 		  .why_safe = "No order of steps loses a sale: a write whose version is stale"
 		              " matches no row, so it erases nothing; the thread reads again"
 		              " and retries.",
-		  .steps = { { "read", ROLE_READ },
+		  .steps = { { .name = "read", .role = ROLE_READ },
 		             { "write", ROLE_CLAIM, EFF_FROM_READ, .value_arg = 1 } },
 		  .schema = version_column,
 		  .op = optimistic },
@@ -347,9 +347,9 @@ const struct scenario demo_product = {
 		  .db_lock_report = "every transaction is serializable; BEGIN is deferred, and an"
 		                    " UPDATE after another's write fails at once with SQLITE_BUSY"
 		                    " or SQLITE_BUSY_SNAPSHOT, and is retried",
-		  .steps = { { "begin", ROLE_BEGIN }, { "read", ROLE_READ },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN }, { .name = "read", .role = ROLE_READ },
 		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 },
-		             { "commit", ROLE_COMMIT } },
+		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = serializable },
 	},
 	.setup = setup,
