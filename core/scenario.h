@@ -61,12 +61,16 @@ enum scn_role {
 #define EFF_LOCKS     0x08      /* ROLE_BEGIN: takes the database's write lock where the
                                    backend has no row locks (SQLite's BEGIN IMMEDIATE) */
 
+#define SCN_KEY_RESULT (-1)     /* key_arg: the step's returned value names its row */
+
 struct scn_step {
 	const char *name;       /* "read": the schedule's and the trace's name for it */
 	enum scn_role role;
 	unsigned effects;       /* EFF_* */
 	int key_arg;            /* 1-based bound argument naming the row or resource the
-	                           step touches ($1); 0: the scenario's one row */
+	                           step touches ($1); 0: the scenario's one row;
+	                           SCN_KEY_RESULT: the row the step itself found and
+	                           returns (UPDATE ... RETURNING id) */
 	int value_arg;          /* 1-based bound argument holding the value written
 	                           (EFF_FROM_READ); 0: none */
 };

@@ -171,6 +171,15 @@ enum step_rc step_begin(struct worker *w)
 	return rc;
 }
 
+enum step_rc step_begin_with(struct worker *w, const char *sql)
+{
+	enum step_rc rc = step_sql(w, "begin", sql, NULL, 0, NULL);
+
+	if (rc == STEP_OK)
+		w->in_txn = 1;
+	return rc;
+}
+
 enum step_rc step_commit(struct worker *w)
 {
 	enum step_rc rc = step_sql(w, "commit", "COMMIT", NULL, 0, NULL);
@@ -191,6 +200,13 @@ void step_skip(struct worker *w, const char *step)
 	    sched_gate(r->sched, w->thread, scn_step_index(w->lane->strategy, step)) != 0)
 		return;         /* stopping: the next step_*() says so */
 	step_emit(w, EV_SKIP, step, NULL, NULL, 0, NULL);
+}
+
+enum step_rc step_fail(struct worker *w, const char *reason)
+{
+	copy_text(w->code, sizeof w->code, reason);
+	copy_text(w->err, sizeof w->err, reason);
+	return STEP_FAIL;
 }
 
 enum step_rc step_think(struct worker *w)

@@ -32,11 +32,23 @@ enum step_rc step_sql(struct worker *w, const char *step, const char *sql,
 /* Start the locking transaction as step "begin" (BEGIN, or SQLite's BEGIN IMMEDIATE). */
 enum step_rc step_begin(struct worker *w);
 
+/* Start a transaction as step "begin" with the backend's own SQL for it: "BEGIN"
+ * (SQLite: deferred, no lock until the first write), "BEGIN ISOLATION LEVEL
+ * SERIALIZABLE", "BEGIN IMMEDIATE".  The strategy declares its "begin" step's
+ * role and effects (EFF_LOCKS only if this BEGIN takes the database's lock). */
+enum step_rc step_begin_with(struct worker *w, const char *sql);
+
 /* Commit the transaction as step "commit". */
 enum step_rc step_commit(struct worker *w);
 
 /* The thread's own logic decided not to take step STEP. */
 void step_skip(struct worker *w, const char *step);
+
+/* The application turns the request away itself after a step that found nothing
+ * for it (a sold-out page while seats are still free): the operation fails, counted
+ * among the failed requests under REASON ("no seat"), as a database's refusal is
+ * under its SQLSTATE.  Returns STEP_FAIL, for the strategy to return. */
+enum step_rc step_fail(struct worker *w, const char *reason);
 
 /* Application think time (--think) between a read and the write that depends on it. */
 enum step_rc step_think(struct worker *w);

@@ -279,6 +279,10 @@ static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane 
 	t->value = e->value;
 	t->changes = e->changes;
 	t->no_rows = t->dml && e->changes == 0;
+	if (e->key_arg == SCN_KEY_RESULT && e->has_value) {     /* RETURNING id */
+		t->key = e->value;
+		snprintf(t->key_text, sizeof t->key_text, "%lld", (long long)e->value);
+	}
 	if (e->has_value)
 		remember_read(lane, t->key, e->value);
 	switch (t->role) {
