@@ -212,8 +212,8 @@ static void verdict(const struct scn_check *c, int64_t committed, char *buf, siz
 		         " — lost update", (long long)committed, (long long)c->observed,
 		         (long long)c->expected, (long long)-c->MONEY_DIFF);
 	else
-		snprintf(buf, n, "%lld transfers, the total is still %lld", (long long)committed,
-		         (long long)c->observed);
+		snprintf(buf, n, "%lld transfer%s, the total is still %lld", (long long)committed,
+		         committed == 1 ? "" : "s", (long long)c->observed);
 }
 
 static void result(const struct scn_check *c, int64_t committed, char *buf, size_t n)
