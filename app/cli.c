@@ -17,7 +17,8 @@
 
 
 const char cli_usage[] =
-"usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product or coupon)\n"
+"usage: racelab [SCENARIO] [OPTIONS]   run a demo (SCENARIO: product, coupon,\n"
+"                                        tickets or transfer)\n"
 "       racelab lessons                  list the lessons\n"
 "       racelab lesson N [OPTIONS]       run lesson N (its options come first,\n"
 "                                        yours after, so yours win)\n"
@@ -26,6 +27,8 @@ const char cli_usage[] =
 "Scenarios:\n"
 "  product   a product counter that loses sales (lost update)\n"
 "  coupon    a single-use coupon redeemed twice (check-then-act)\n"
+"  tickets   the next free seat booked twice (find, then take)\n"
+"  transfer  money moved both ways between two accounts (lost update, deadlock)\n"
 "\n"
 "Options:\n"
 "  -b, --backend NAME    sqlite (default) or postgres; sqlite,postgres runs the\n"
@@ -35,10 +38,12 @@ const char cli_usage[] =
 "                        private temporary directory, removed at exit);\n"
 "                        postgres: a libpq connection string or URI (default:\n"
 "                        libpq's defaults and the PG* environment variables)\n"
-"  -s, --strategy LIST   comma-separated from naive,atomic,locked (default: all)\n"
+"  -s, --strategy LIST   comma-separated from the scenario's strategies: naive,\n"
+"                        atomic, locked; tickets adds skip_locked; transfer has\n"
+"                        naive, locked, ordered, serializable (default: all)\n"
 "  -t, --threads N       worker threads per strategy, 1-64 (default 4)\n"
 "  -n, --ops N           operations per thread; coupon: rounds (default: product\n"
-"                        2000, coupon 300)\n"
+"                        2000, coupon 300, tickets 200, transfer 100)\n"
 "      --think MS        think time between a read and the write that uses it\n"
 "                        (default: product 0, coupon 1)\n"
 "      --seed N          seed for everything random (printed in every report)\n"
