@@ -28,7 +28,7 @@ const char cli_usage[] =
 "  product   a product counter that loses sales (lost update)\n"
 "  coupon    a single-use coupon redeemed twice (check-then-act)\n"
 "  tickets   the next free seat booked twice (find, then take)\n"
-"  transfer  money moved both ways between two accounts (lost update, deadlock)\n"
+"  transfer  money moved both ways between accounts (lost update, deadlock)\n"
 "\n"
 "Options:\n"
 "  -b, --backend NAME    sqlite (default) or postgres; sqlite,postgres runs the\n"

@@ -140,6 +140,9 @@ struct scenario {
 	int default_think_ms;           /* --think when not given */
 	int dashboard_ops;              /* -n on the dashboard: a run you can watch */
 	int anomaly_cost;               /* money one anomaly gives away, or 0 */
+	int64_t conserved;              /* the invariant is a sum of its rows that never
+	                                   changes (the balances' total), and this is it;
+	                                   0: the rows count what was committed */
 	struct scn_extra extras[SCN_EXTRAS];    /* ended by a NULL json */
 	struct scn_strategy strategies[SCN_STRATEGIES]; /* ended by a NULL name */
 

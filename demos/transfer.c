@@ -232,7 +232,7 @@ static void result(const struct scn_check *c, int64_t committed, char *buf, size
 
 const struct scenario demo_transfer = {
 	.name = "transfer",
-	.title = "money moved both ways between two accounts (lost update, deadlock)",
+	.title = "money moved both ways between accounts (lost update, deadlock)",
 	.words = {
 		.effect = "transfer", .effects = "transfers",
 		.op = "operation", .ops = "operations",
@@ -247,6 +247,7 @@ const struct scenario demo_transfer = {
 			{ "T1 → T2", "step mode: T1 waits for a lock T2 holds; a cycle is a deadlock" },
 		},
 	},
+	.conserved = ACCOUNTS * OPENING,
 	.default_ops = 100,
 	.default_think_ms = 0,
 	.dashboard_ops = 8,
