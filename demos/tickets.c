@@ -243,14 +243,14 @@ const struct scenario demo_tickets = {
 	.default_ops = 200,
 	.default_think_ms = 0,
 	.dashboard_ops = 8,
-	.extras = { { "seats", NULL }, { "double_booked", "twice" } },
+	.extras = { { "seats", NULL, 0 }, { "double_booked", "twice", 0 } },
 	.strategies = {
 		{ .name = "naive", .safe = 0,
 		  .summary = "SELECT the first free seat; UPDATE it with the customer's name",
 		  .django = "seat = Seat.objects.filter(booked_by=None).order_by('id').first();"
 		            " seat.booked_by = me; seat.save()",
-		  .steps = { { "find", ROLE_READ },
-		             { "book", ROLE_WRITE, EFF_USES, .key_arg = 1 } },
+		  .steps = { { "find", ROLE_READ, 0, 0, 0 },
+		             { "book", ROLE_WRITE, EFF_USES, 1, 0 } },
 		  .op = naive },
 		{ .name = "atomic", .safe = 1,
 		  .summary = "BEGIN; UPDATE … WHERE id = (SELECT … LIMIT 1) AND booked_by IS NULL"
@@ -268,9 +268,9 @@ const struct scenario demo_tickets = {
 		                  " \"no seat\"",
 		  .db_lock_report = "BEGIN IMMEDIATE takes the whole database's write lock, so the"
 		                    " bookings run one at a time and none finds its seat gone",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS },
-		             { "book", ROLE_CLAIM, EFF_USES, .key_arg = SCN_KEY_RESULT },
-		             { "commit", ROLE_COMMIT } },
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, 0, 0 },
+		             { "book", ROLE_CLAIM, EFF_USES, SCN_KEY_RESULT, 0 },
+		             { "commit", ROLE_COMMIT, 0, 0, 0 } },
 		  .op = atomic },
 		{ .name = "locked", .safe = 1,
 		  .summary = "BEGIN; SELECT the first free seat FOR UPDATE; UPDATE it; COMMIT",
@@ -286,10 +286,10 @@ const struct scenario demo_tickets = {
 		  .db_lock_note = "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database",
 		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
 		                    " database's write lock instead",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS },
-		             { "find", ROLE_LOCK },
-		             { "book", ROLE_WRITE, EFF_USES, .key_arg = 1 },
-		             { "commit", ROLE_COMMIT } },
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, 0, 0 },
+		             { "find", ROLE_LOCK, 0, 0, 0 },
+		             { "book", ROLE_WRITE, EFF_USES, 1, 0 },
+		             { "commit", ROLE_COMMIT, 0, 0, 0 } },
 		  .op = locked },
 		{ .name = "skip_locked", .safe = 1,
 		  .summary = "BEGIN; SELECT the first free seat FOR UPDATE SKIP LOCKED; UPDATE it;"
@@ -306,10 +306,10 @@ const struct scenario demo_tickets = {
 		  .db_lock_report = "no FOR UPDATE SKIP LOCKED here; BEGIN IMMEDIATE makes every"
 		                    " booking wait for the whole database's write lock, as locked"
 		                    " does",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS },
-		             { "find", ROLE_LOCK },
-		             { "book", ROLE_WRITE, EFF_USES, .key_arg = 1 },
-		             { "commit", ROLE_COMMIT } },
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, 0, 0 },
+		             { "find", ROLE_LOCK, 0, 0, 0 },
+		             { "book", ROLE_WRITE, EFF_USES, 1, 0 },
+		             { "commit", ROLE_COMMIT, 0, 0, 0 } },
 		  .op = skip_locked },
 	},
 	.setup = setup,
