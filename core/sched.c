@@ -636,11 +636,10 @@ void sched_step_ended(struct sched *s, int thread, int failed)
 			int rc;
 
 			s->held = 0;
-			rc = pthread_cond_timedwait(&t->cv, &s->mu, &until);
+			rc = sys_timedwait(&t->cv, &s->mu, &until);
 			s->held = 1;
 			if (rc == ETIMEDOUT)
 				break;
-			sys_check(rc, "pthread_cond_timedwait");
 		}
 	}
 	unlock(s);
