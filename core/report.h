@@ -28,7 +28,7 @@ void report_text(FILE *f, const struct report *r);
 void report_json(FILE *f, const struct report *r);
 
 /* Whether a strategy kept its invariant: no anomaly, and the database holds
- * exactly what the application committed. */
+ * exactly what the invariant demands (check.observed == check.expected). */
 int report_kept_invariant(const struct run_result *res);
 
 /* The result line of a scheduled run's trace (without "result: "), from the

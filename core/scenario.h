@@ -66,12 +66,16 @@ enum scn_role {
                                    without (SQLite), the harness gives up at the busy
                                    handler's first call (SQLITE_BUSY) */
 
+#define SCN_KEY_RESULT (-1)     /* key_arg: the step's returned value names its row */
+
 struct scn_step {
 	const char *name;       /* "read": the schedule's and the trace's name for it */
 	enum scn_role role;
 	unsigned effects;       /* EFF_* */
 	int key_arg;            /* 1-based bound argument naming the row or resource the
-	                           step touches ($1); 0: the scenario's one row */
+	                           step touches ($1); 0: the scenario's one row;
+	                           SCN_KEY_RESULT: the row the step itself found and
+	                           returns (UPDATE ... RETURNING id) */
 	int value_arg;          /* 1-based bound argument holding the value written
 	                           (EFF_FROM_READ); 0: none */
 };
@@ -149,6 +153,9 @@ struct scenario {
 	int anomaly_cost;               /* money one anomaly gives away, or 0 */
 	int default_strategies;         /* without -s, run the first N strategies (the
 	                                   ones a first look needs); 0: all of them */
+	int64_t conserved;              /* the invariant is a sum of its rows that never
+	                                   changes (the balances' total), and this is it;
+	                                   0: the rows count what was committed */
 	struct scn_extra extras[SCN_EXTRAS];    /* ended by a NULL json */
 	struct scn_strategy strategies[SCN_STRATEGIES]; /* ended by a NULL name */
 

@@ -30,6 +30,7 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,7 @@ struct sched {
 	uint64_t nblocked;
 	int deadlock;           /* every remaining step waits */
 	int64_t deadlock_ns;
+	int victim;             /* ... and the database has failed this one of them */
 	int stopping;
 	struct sched_hooks hooks;
 
@@ -428,6 +430,7 @@ static void declare_deadlock(struct sched *s, int self)
 	}
 	s->deadlock = 1;
 	s->deadlock_ns = sys_now_ns();
+	s->victim = 0;
 	if (s->hooks.deadlock)
 		s->hooks.deadlock(s->hooks.arg, self, text);
 	if (!s->hooks.blocked) {
@@ -504,6 +507,10 @@ static void arrive(struct sched *s, int thread, enum state state)
 	t->state = state;
 	t->give_up = 0;
 	s->gen++;
+	if (s->deadlock && s->victim == thread)         /* see sched_step_ended */
+		for (int i = 1; i <= s->nthreads; i++)
+			if (i != thread)
+				wake(s, i);
 }
 
 int sched_gate(struct sched *s, int thread, int step)
@@ -598,6 +605,44 @@ enum sched_wait sched_wait(struct sched *s, int thread)
 out:
 	unlock(s);
 	return rc;
+}
+
+/* How long a completion after a deadlock waits for the victim's failure to be
+ * reported; past it, something outside the run released the lock. */
+#define BROKEN_PATIENCE_S 2
+
+/* The deadlock's victim has reported its failure and come to rest (rolled back,
+ * and at the gate again or finished). */
+static int victim_at_rest(const struct sched *s)
+{
+	enum state st = s->victim ? s->t[s->victim].state : MOVING;
+
+	return st == READY || st == PARKED || st == DONE;
+}
+
+void sched_step_ended(struct sched *s, int thread, int failed)
+{
+	struct thread *t = &s->t[thread];
+	struct timespec until;
+
+	assert(thread >= 1 && thread <= s->nthreads);
+	lock(s);
+	if (s->deadlock && failed && !s->victim) {
+		s->victim = thread;
+	} else if (s->deadlock && t->state == BLOCKED && s->victim != thread) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += BROKEN_PATIENCE_S;
+		while (s->deadlock && !victim_at_rest(s) && !s->stopping) {
+			int rc;
+
+			s->held = 0;
+			rc = sys_timedwait(&t->cv, &s->mu, &until);
+			s->held = 1;
+			if (rc == ETIMEDOUT)
+				break;
+		}
+	}
+	unlock(s);
 }
 
 void sched_park(struct sched *s, int thread, const void *at)

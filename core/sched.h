@@ -106,6 +106,15 @@ int sched_gate(struct sched *s, int thread, int step);
  * Blocks while the scheduler lets others move; returns what the backend should do. */
 enum sched_wait sched_wait(struct sched *s, int thread);
 
+/* THREAD's statement has ended, FAILED or not, and its thread is about to say so.
+ * A deadlock ends when the database fails one waiter (the victim); the others'
+ * steps complete because it gave up, and both answers reach their threads at
+ * once, so the order of their events would be a race.  After a deadlock, a step
+ * that completes waits here until the victim's failure has been reported: the
+ * trace gives the cause first, every time.  Call it after reporting a failure
+ * and before reporting a success. */
+void sched_step_ended(struct sched *s, int thread, int failed);
+
 /* THREAD waits at a barrier AT; sched_release moves every thread waiting at AT
  * again (called by the thread that releases the barrier, before it does). */
 void sched_park(struct sched *s, int thread, const void *at);

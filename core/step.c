@@ -132,13 +132,19 @@ static enum step_rc run_sql(struct worker *w, const char *step, const char *sql,
 		memcpy(w->code, res->code, sizeof w->code);
 	switch (st) {
 	case DB_OK:
+		if (w->run->sched)
+			sched_step_ended(w->run->sched, w->thread, 0);
 		step_emit_done(w, step, res);
 		return STEP_OK;
 	case DB_RETRY:
 		step_emit(w, EV_FAIL, step, NULL, NULL, 0, w->err);
+		if (w->run->sched)
+			sched_step_ended(w->run->sched, w->thread, 1);
 		return STEP_RETRY;
 	case DB_ERROR:
 		step_emit(w, EV_FAIL, step, NULL, NULL, 0, w->err);
+		if (w->run->sched)
+			sched_step_ended(w->run->sched, w->thread, 1);
 		return STEP_FAIL;
 	case DB_GONE:
 		step_emit(w, EV_FAIL, step, NULL, NULL, 0, w->err);
@@ -200,6 +206,13 @@ void step_skip(struct worker *w, const char *step)
 	    sched_gate(r->sched, w->thread, scn_step_index(w->lane->strategy, step)) != 0)
 		return;         /* stopping: the next step_*() says so */
 	step_emit(w, EV_SKIP, step, NULL, NULL, 0, NULL);
+}
+
+enum step_rc step_fail(struct worker *w, const char *reason)
+{
+	copy_text(w->code, sizeof w->code, reason);
+	copy_text(w->err, sizeof w->err, reason);
+	return STEP_FAIL;
 }
 
 enum step_rc step_think(struct worker *w)

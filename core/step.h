@@ -48,6 +48,11 @@ void step_skip(struct worker *w, const char *step);
  * answers the request itself ("already used"): not an anomaly, not a failure,
  * but counted apart ("refused" in the reports), so the cost is seen. */
 void step_refused(struct worker *w);
+/* The application turns the request away itself after a step that found nothing
+ * for it (a sold-out page while seats are still free): the operation fails, counted
+ * among the failed requests under REASON ("no seat"), as a database's refusal is
+ * under its SQLSTATE.  Returns STEP_FAIL, for the strategy to return. */
+enum step_rc step_fail(struct worker *w, const char *reason);
 
 /* Application think time (--think) between a read and the write that depends on it. */
 enum step_rc step_think(struct worker *w);

@@ -9,6 +9,8 @@
 
 extern const struct scenario demo_product;
 extern const struct scenario demo_coupon;
+extern const struct scenario demo_tickets;
+extern const struct scenario demo_transfer;
 
 /* Every shipped scenario, the default first, ended by NULL. */
 extern const struct scenario *const demo_scenarios[];

@@ -9,6 +9,8 @@
 const struct scenario *const demo_scenarios[] = {
 	&demo_product,
 	&demo_coupon,
+	&demo_tickets,
+	&demo_transfer,
 	NULL,
 };
 

@@ -792,6 +792,121 @@ static void test_many_panels(void)
 	viz_model_done(&m);
 }
 
+/* An event with two integer arguments, as the ladder's scenarios bind them
+ * ($1 the row, $2 the value written). */
+static void feed2(struct viz_model *m, enum ev_kind kind, int thread, const char *step,
+                  int64_t a1, int64_t a2)
+{
+	struct event e = { 0 };
+
+	e.kind = kind;
+	e.thread = thread;
+	e.step = step;
+	e.sql = "SQL";
+	e.t_ns = clock_ns += 1000000;
+	e.nargs = 2;
+	e.args[0].type = e.args[1].type = DB_INT;
+	e.args[0].i = a1;
+	e.args[1].i = a2;
+	declare(m, &e);
+	viz_model_event(&e, m);
+}
+
+/* transfer/locked on PostgreSQL: T1 holds account 1 and waits for 2, T2 holds 2
+ * and waits for 1.  Each waits for the thread holding the very row it wants, and
+ * the lanes draw the cycle. */
+static void test_transfer_deadlock(void)
+{
+	struct run_config cfg = { .scenario = &demo_transfer, .strategies = { 1 },
+	                          .nstrategies = 1, .threads = 2, .ops = 1, .seed = 5, .step = 1 };
+	int cycle[VIZ_CYCLE];
+	struct viz_model m;
+
+	cfg.db = db_postgres();
+	viz_model_init(&m, &cfg);
+	for (int t = 1; t <= 2; t++) {
+		feed(&m, EV_STEP, 0, t, 0, "begin", "BEGIN", -1);
+		done(&m, 0, t, 0, "begin", 0, 0, 0);
+		feed2(&m, EV_STEP, t, "lock_from", t, 0);
+		done(&m, 0, t, 0, "lock_from", 1, 1000, 0);
+	}
+	feed2(&m, EV_STEP, 1, "lock_to", 2, 0);
+	wait_event(&m, 1, "lock_to");
+	is_int(viz_lane_waits_for(&m, 0, 1), 2, "model: T1 waits for T2, who holds account 2");
+	is_int(viz_lane_cycle(&m, 0, 1, cycle), 0, "model: one wait is no cycle");
+	feed2(&m, EV_STEP, 2, "lock_to", 1, 0);
+	wait_event(&m, 2, "lock_to");
+	is_int(viz_lane_waits_for(&m, 0, 2), 1, "model: T2 waits for T1, who holds account 1");
+	ok(viz_lane_cycle(&m, 0, 1, cycle) == 2 && cycle[0] == 1 && cycle[1] == 2,
+	   "model: T1 → T2 → T1 is a cycle");
+	step_view.backend = "postgres";
+	viz_draw(stdscr, &m, &step_view);
+	has("⏳ T1 → T2 → T1  deadlock", "step: T1's lane draws the cycle");
+	has("⏳ T2 → T1 → T2  deadlock", "step: T2's lane draws the cycle");
+	step_view.backend = "sqlite";
+	viz_model_done(&m);
+}
+
+/* transfer/naive: both read 1000 and 1000; T1 debits 1 and credits 2, T2 debits 2
+ * and credits 1, each over the other's write: the total, live, is 2020 of 2000. */
+static void test_transfer_total(void)
+{
+	struct run_config cfg = { .scenario = &demo_transfer, .strategies = { 0 },
+	                          .nstrategies = 1, .threads = 2, .ops = 1, .seed = 5 };
+	int64_t expected, observed, anomalies;
+	struct viz_model m;
+
+	cfg.db = db_sqlite();
+	viz_model_init(&m, &cfg);
+	for (int t = 1; t <= 2; t++) {
+		feed2(&m, EV_STEP, t, "read_from", t, 0);
+		done(&m, 0, t, 0, "read_from", 1, 1000, 0);
+		feed2(&m, EV_STEP, t, "read_to", 3 - t, 0);
+		done(&m, 0, t, 0, "read_to", 1, 1000, 0);
+	}
+	feed2(&m, EV_STEP, 1, "debit", 1, 990);
+	done(&m, 0, 1, 0, "debit", 0, 0, 1);
+	feed2(&m, EV_STEP, 2, "debit", 2, 990);
+	done(&m, 0, 2, 0, "debit", 0, 0, 1);
+	feed2(&m, EV_STEP, 1, "credit", 2, 1010);
+	done(&m, 0, 1, 0, "credit", 0, 0, 1);
+	feed2(&m, EV_STEP, 2, "credit", 1, 1010);
+	done(&m, 0, 2, 0, "credit", 0, 0, 1);
+	viz_panel_figures(&m, &m.panels[0], &expected, &observed, &anomalies);
+	is_int(expected, 2000, "model: transfer's expected is the conserved total");
+	is_int(observed, 2020, "model: the balances now add up to 2020");
+	is_int(anomalies, 2, "model: two credits overwrote a debit (up or down, both count)");
+	viz_model_done(&m);
+}
+
+/* tickets/atomic: the seat a booking took is the value its UPDATE returned
+ * (SCN_KEY_RESULT); two bookings of seats 5 and 6 are fine, a second of 5 is not. */
+static void test_tickets_returned_key(void)
+{
+	struct run_config cfg = { .scenario = &demo_tickets, .strategies = { 1 },
+	                          .nstrategies = 1, .threads = 3, .ops = 1, .seed = 5 };
+	struct viz_model m;
+	const int64_t seat[] = { 5, 6, 5 };
+
+	cfg.db = db_sqlite();
+	viz_model_init(&m, &cfg);
+	for (int t = 1; t <= 3; t++) {
+		feed(&m, EV_STEP, 0, t, 0, "begin", "BEGIN IMMEDIATE", -1);
+		done(&m, 0, t, 0, "begin", 0, 0, 0);
+		feed(&m, EV_STEP, 0, t, 0, "book", "UPDATE seats ... RETURNING id", -1);
+		done(&m, 0, t, 0, "book", 1, seat[t - 1], 1);
+		feed(&m, EV_STEP, 0, t, 0, "commit", "COMMIT", -1);
+		done(&m, 0, t, 0, "commit", 0, 0, 0);
+		commit(&m, 0, t, 0, 1);
+		if (t == 2)
+			is_int(m.panels[0].extra, 0, "model: seats 5 and 6, each booked once");
+	}
+	is_int(m.panels[0].extra, 1, "model: seat 5 booked again is the anomaly");
+	ok(viz_panel_key(&m.panels[0], 5) && viz_panel_key(&m.panels[0], 5)->uses == 2,
+	   "model: the key is the returned seat, 5, used twice");
+	viz_model_done(&m);
+}
+
 int main(void)
 {
 	if (!setlocale(LC_ALL, "C.UTF-8") && !setlocale(LC_ALL, "en_US.UTF-8")) {
@@ -808,6 +923,9 @@ int main(void)
 	test_step_others();
 	test_present();
 	test_many_panels();
+	test_transfer_deadlock();
+	test_transfer_total();
+	test_tickets_returned_key();
 	close_screen();
 	test_no_color();
 	return done_testing();

@@ -474,6 +474,7 @@ void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_m
 	const struct viz_op *o = viz_lane_op(lane, 0);
 	const struct viz_token *t = o && o->ntok ? &o->tok[o->ntok - 1] : NULL;
 	int holder = viz_lane_waits_for(m, panel, thread);
+	int cycle[VIZ_CYCLE], ncycle = 0;
 	int indent = 1 + digits(m->nthreads) + 1;
 	char text[TRACE_LINE + 64], sql[TRACE_LINE];
 	struct line l;
@@ -485,6 +486,15 @@ void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_m
 	memset(&l, 0, sizeof l);
 	if (lane->exited) {
 		add(&l, VS_DIM, "finished");
+	} else if (holder > 0 && (ncycle = viz_lane_cycle(m, panel, thread, cycle)) > 0) {
+		/* Each waits for the next, and the last for the first: nobody can move
+		 * until the database breaks the circle (PostgreSQL: one fails, 40P01). */
+		add(&l, VS_BAD, "%s", viz_glyphs()->wait);
+		for (int i = 0; i < ncycle; i++)
+			add(&l, VS_BAD, " T%d →", cycle[i]);
+		add(&l, VS_BAD, " T%d", thread);
+		add_text(&l, VS_NORMAL, "  deadlock: each waits for the next; the database"
+		         " will fail one of them");
 	} else if (holder > 0) {
 		add(&l, VS_WAIT, "%s T%d → T%d", viz_glyphs()->wait, thread, holder);
 		snprintf(text, sizeof text, "  T%d's %s waits for %s, which T%d holds until it"

@@ -127,7 +127,7 @@ static struct viz_op *op_for(struct viz_lane *lane, const struct event *e)
 	if (!o || o->done || o->op != e->op) {
 		o = open_op(lane, e->op);
 		forget_reads(lane);
-		lane->in_txn = lane->holds_lock = 0;
+		lane->in_txn = lane->holds_lock = lane->nlocked = 0;
 		lane->pending = 0;
 	}
 	return o;
@@ -220,9 +220,9 @@ static void overwrite(struct viz_panel *p, struct viz_lane *lane, struct viz_tok
 	struct viz_key *k = key_of(p, t->key);
 	int64_t read;
 
-	/* lost: how far the row had moved since the read, the way this write moves it */
-	if (read_of(lane, t->key, &read) && k->writer &&
-	    (t->arg - read) * (k->value - read) > 0) {
+	/* lost: how far the row had moved since the read (up or down: a transfer's
+	 * debit over another's credit erases the credit) */
+	if (read_of(lane, t->key, &read) && k->writer && k->value != read) {
 		t->lost = k->value > read ? k->value - read : read - k->value;
 		t->victim = k->writer;
 		t->victim_value = k->value;
@@ -231,6 +231,7 @@ static void overwrite(struct viz_panel *p, struct viz_lane *lane, struct viz_tok
 	}
 	p->counter += t->arg - k->value;
 	k->value = t->arg;
+	k->known = 1;
 	k->writer = p->last_writer = e->thread;
 }
 
@@ -280,8 +281,31 @@ static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane 
 	t->value = e->value;
 	t->changes = e->changes;
 	t->no_rows = t->dml && e->changes == 0;
+	if (e->key_arg == SCN_KEY_RESULT && e->has_value) {     /* RETURNING id */
+		t->key = e->value;
+		snprintf(t->key_text, sizeof t->key_text, "%lld", (long long)e->value);
+	}
 	if (e->has_value)
 		remember_read(lane, t->key, e->value);
+	if (e->has_value && m->scenario->conserved && e->key_arg > 0) {
+		struct viz_key *k = key_of(p, t->key);
+
+		if (!k->known) {        /* what the row held before any write seen */
+			k->value = e->value;
+			k->known = 1;
+		}
+	}
+	/* With row locks, a row locked or written inside a transaction is held until
+	 * COMMIT or ROLLBACK: whoever waits for it waits for this lane. */
+	if (lane->in_txn && m->row_locks && (t->role == ROLE_LOCK || scn_role_writes(t->role)) &&
+	    lane->nlocked < VIZ_LANE_KEYS) {
+		int held = 0;
+
+		for (int i = 0; i < lane->nlocked; i++)
+			held |= lane->locked[i] == t->key;
+		if (!held)
+			lane->locked[lane->nlocked++] = t->key;
+	}
 	switch (t->role) {
 	case ROLE_BEGIN:
 		lane->in_txn = 1;
@@ -293,11 +317,11 @@ static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane 
 		for (int i = 0; i < o->ntok && i < VIZ_TOKENS; i++)
 			if (lane->pending & (1u << i))
 				take_effect(m, p, lane, &o->tok[i], e, o->tok[i].changes);
-		lane->in_txn = lane->holds_lock = 0;
+		lane->in_txn = lane->holds_lock = lane->nlocked = 0;
 		lane->pending = 0;
 		return;
 	case ROLE_ROLLBACK:
-		lane->in_txn = lane->holds_lock = 0;
+		lane->in_txn = lane->holds_lock = lane->nlocked = 0;
 		lane->pending = 0;
 		return;
 	case ROLE_LOCK:
@@ -413,7 +437,7 @@ void viz_model_event(const struct event *e, void *model)
 		lane->refused_step = 0;
 		push(lane, open_op(lane, e->op), TOK_RETRY, NULL);
 		forget_reads(lane);
-		lane->in_txn = lane->holds_lock = 0;
+		lane->in_txn = lane->holds_lock = lane->nlocked = 0;
 		lane->pending = 0;
 		break;
 	case EV_COMMIT:
@@ -436,7 +460,7 @@ void viz_model_event(const struct event *e, void *model)
 		if (lane->exited)
 			break;
 		lane->exited = 1;
-		lane->ready = lane->holds_lock = 0;
+		lane->ready = lane->holds_lock = lane->nlocked = 0;
 		if ((o = newest(lane)))
 			o->done = 1;
 		o = open_op(lane, -1);
@@ -452,14 +476,42 @@ int viz_lane_waits_for(const struct viz_model *m, int panel, int thread)
 {
 	const struct viz_panel *p = &m->panels[panel];
 	const struct viz_op *o = viz_lane_op(&p->lanes[thread - 1], 0);
+	const struct viz_token *t;
 
 	if (!o || !o->ntok || o->tok[o->ntok - 1].kind != TOK_STEP ||
 	    o->tok[o->ntok - 1].state != TS_WAITING)
 		return 0;
+	t = &o->tok[o->ntok - 1];
+	/* With row locks: the lane that holds the very row this step waits for. */
+	for (int i = 1; i <= m->nthreads; i++) {
+		const struct viz_lane *l = &p->lanes[i - 1];
+
+		for (int k = 0; i != thread && k < l->nlocked; k++)
+			if (l->locked[k] == t->key)
+				return i;
+	}
 	for (int i = 1; i <= m->nthreads; i++)
 		if (i != thread && p->lanes[i - 1].holds_lock)
 			return i;
 	return -1;
+}
+
+int viz_lane_cycle(const struct viz_model *m, int panel, int thread, int *cycle)
+{
+	int n = 0, at = thread;
+
+	while (n < m->nthreads && n < VIZ_CYCLE) {
+		cycle[n++] = at;
+		at = viz_lane_waits_for(m, panel, at);
+		if (at <= 0)
+			return 0;
+		if (at == thread)
+			return n;
+		for (int i = 0; i < n; i++)
+			if (cycle[i] == at)
+				return 0;       /* a cycle THREAD waits into, not one it is in */
+	}
+	return 0;
 }
 
 int viz_panel_won(const struct viz_model *m, const struct viz_panel *p)
@@ -477,6 +529,10 @@ void viz_panel_figures(const struct viz_model *m, const struct viz_panel *p,
 		                                : p->used;
 		*observed = p->uses;
 		*anomalies = p->extra;
+	} else if (m->scenario->conserved) {
+		*expected = m->scenario->conserved;
+		*observed = m->scenario->conserved + p->counter;
+		*anomalies = p->nmarks;         /* overwrites: each erased another's write */
 	} else {
 		*expected = p->committed;
 		*observed = p->counter;

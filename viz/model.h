@@ -22,6 +22,7 @@
 #define VIZ_MARKS 16            /* anomalies remembered per panel, for its log */
 #define VIZ_KEYS 16             /* rows or resources tracked at once per panel */
 #define VIZ_LANE_KEYS 4         /* reads a lane remembers within one operation */
+#define VIZ_CYCLE 64            /* threads a wait-for cycle may hold (-t at most) */
 
 enum viz_tok_kind {
 	TOK_STEP,               /* a step that ran SQL */
@@ -88,6 +89,8 @@ struct viz_lane {
 	int holds_lock;         /* holds the lock the others wait for: SQLite's write lock
 	                           after BEGIN IMMEDIATE, PostgreSQL's row lock after
 	                           SELECT … FOR UPDATE; until COMMIT or ROLLBACK */
+	int64_t locked[VIZ_LANE_KEYS];  /* with row locks: the rows it holds locked */
+	int nlocked;
 
 	/* Step mode: the step the thread waits at the gate to take (EV_READY). */
 	int ready;
@@ -111,6 +114,8 @@ struct viz_key {
 	int64_t value;          /* what it holds now (EFF_FROM_READ, EFF_ADDS) */
 	int writer;             /* the thread that wrote value last, 0: none */
 	int uses;               /* EFF_USES: times used */
+	int known;              /* value is what the row holds (a conserved sum's rows
+	                           start as their first read says) */
 };
 
 /* One strategy's panel. */
@@ -195,6 +200,11 @@ const struct viz_op *viz_lane_op(const struct viz_lane *lane, int i);
  * model saw: who took the lock and has not committed), -1 if no thread seems to
  * hold it; 0 if THREAD is not waiting. */
 int viz_lane_waits_for(const struct viz_model *m, int panel, int thread);
+
+/* THREAD waits for a thread that waits, through others, for THREAD: a deadlock.
+ * Writes the threads of the cycle, THREAD first, into CYCLE[VIZ_CYCLE]; returns
+ * how many, or 0 if THREAD is in no cycle. */
+int viz_lane_cycle(const struct viz_model *m, int panel, int thread, int *cycle);
 
 /* The challenge is won: the panel shows the anomaly (an overwritten value, a
  * resource used twice). */
