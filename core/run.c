@@ -147,6 +147,7 @@ static void *worker_main(void *arg)
 	const struct scenario *d = r->cfg.scenario;
 
 	if (barrier_wait(&r->start, r, w->thread) == 0) {
+		w->start_ns = sys_now_ns() - r->t0_ns;
 		for (int op = 0; op < r->cfg.ops && !atomic_load(&r->stopping); op++) {
 			w->op = op;
 			if (d->rounds && barrier_wait(&w->lane->round, r, w->thread) != 0)
@@ -587,7 +588,7 @@ static enum db_status check_lane(struct run *r, struct lane *l, int rounds, char
 static void collect(struct run *r, struct lane *l)
 {
 	struct run_result *res = &l->result;
-	int64_t rounds = 0, end = 0;
+	int64_t rounds = 0, end = 0, start = -1;
 	char err[DB_ERRLEN];
 
 	for (int t = 0; t < r->cfg.threads; t++) {
@@ -607,9 +608,13 @@ static void collect(struct run *r, struct lane *l)
 			rounds = w->attempted;
 		if (w->end_ns > end)
 			end = w->end_ns;
+		if (w->attempted && (start < 0 || w->start_ns < start))
+			start = w->start_ns;
 	}
 	qsort(res->failures, (size_t)res->nfailures, sizeof *res->failures, most_first);
-	res->elapsed_s = (double)end / 1e9;
+	/* From the start barrier, so that connecting (a worker process connects for
+	 * itself, --procs) is not counted as work. */
+	res->elapsed_s = (double)(end - (start > 0 ? start : 0)) / 1e9;
 	res->ops_per_s = res->elapsed_s > 0 ? (double)res->attempted / res->elapsed_s : 0;
 	if (check_lane(r, l, (int)rounds, err) == DB_OK) {
 		res->checked = 1;

@@ -56,7 +56,7 @@ struct worker {
 	struct run_failure failures[RUN_FAILURE_KINDS]; /* errors by reason */
 	int nfailures;
 	int paced;              /* some step of this worker was paced */
-	int64_t end_ns;
+	int64_t start_ns, end_ns;       /* past the start barrier; done (run clock) */
 	char err[DB_ERRLEN];
 };
 

@@ -60,6 +60,15 @@ my $SQLITE_BEGIN = "racelab's locked takes SQLite's write lock up front with BEG
     . " 'database is locked': SQLITE_BUSY while another connection holds the write lock,"
     . " SQLITE_BUSY_SNAPSHOT when another wrote since this one read. racelab's 'deferred'"
     . " strategy models what Django does.";
+my $SQLITE_NOWAIT = "SQLite has no FOR UPDATE NOWAIT: racelab's nowait there takes the write"
+    . " lock with BEGIN IMMEDIATE and no busy wait, so a second request fails at once;"
+    . " Django's atomic() sends a deferred BEGIN (select_for_update(nowait=True) adds"
+    . " nothing on SQLite), and its second request fails at once too, later in the"
+    . " transaction, with the same 'database is locked'. The outcome is the same class.";
+my $AUTOCOMMIT_INSERT = "Django runs the INSERT inside an atomic() block of its own, so that"
+    . " a unique violation inside a larger transaction rolls back only to that block;"
+    . " racelab's request is in autocommit, where the INSERT is a transaction of its"
+    . " own anyway: the same work, one BEGIN and COMMIT fewer on the wire.";
 my @PAIRS = (
     { scenario => 'product', django => 'naive', racelab => 'naive' },
     { scenario => 'product', django => 'f', racelab => 'atomic',
@@ -83,11 +92,26 @@ my @PAIRS = (
       sql => { sqlite => { django => 'BEGIN SELECT INSERT UPDATE COMMIT',
                            racelab => 'BEGIN-IMMEDIATE SELECT INSERT UPDATE COMMIT',
                            why => $SQLITE_BEGIN } } },
-    { scenario => 'coupon', django => 'nowait', racelab => 'nowait' },
-    { scenario => 'coupon', django => 'unique', racelab => 'unique' },
+    { scenario => 'coupon', django => 'nowait', racelab => 'nowait',
+      sql => { sqlite => { django => 'BEGIN SELECT INSERT UPDATE COMMIT',
+                           racelab => 'BEGIN-IMMEDIATE SELECT INSERT UPDATE COMMIT',
+                           why => $SQLITE_NOWAIT } } },
+    { scenario => 'coupon', django => 'unique', racelab => 'unique',
+      sql => { any => { django => 'SELECT BEGIN INSERT COMMIT UPDATE',
+                        racelab => 'SELECT INSERT UPDATE', why => $AUTOCOMMIT_INSERT } } },
     { scenario => 'tickets', django => 'naive', racelab => 'naive' },
-    { scenario => 'tickets', django => 'select_for_update', racelab => 'locked' },
-    { scenario => 'tickets', django => 'skip_locked', racelab => 'skip_locked' },
+    { scenario => 'tickets', django => 'select_for_update', racelab => 'locked',
+      outcome => { sqlite => { django => 'never loses; fails: busy',
+                               racelab => 'never loses', why => $SQLITE_BEGIN } },
+      sql => { sqlite => { django => 'BEGIN SELECT UPDATE COMMIT',
+                           racelab => 'BEGIN-IMMEDIATE SELECT UPDATE COMMIT',
+                           why => $SQLITE_BEGIN } } },
+    { scenario => 'tickets', django => 'skip_locked', racelab => 'skip_locked',
+      outcome => { sqlite => { django => 'never loses; fails: busy',
+                               racelab => 'never loses', why => $SQLITE_BEGIN } },
+      sql => { sqlite => { django => 'BEGIN SELECT UPDATE COMMIT',
+                           racelab => 'BEGIN-IMMEDIATE SELECT UPDATE COMMIT',
+                           why => $SQLITE_BEGIN } } },
 );
 
 # ------------------------------------------------------------------ classes
@@ -117,6 +141,9 @@ sub outcome_class {
         for my $map (grep { ref } $run->{failures}, $run->{refusals}) {
             $cls{ error_class($_) } = 1 for grep { $map->{$_} } keys %$map;
         }
+        # racelab reports its refusals as a count: the unique violations its unique
+        # strategy answers itself ("already used") -- the only refusal it has.
+        $cls{unique} = 1 if !ref $run->{refusals} && ($run->{refused} // 0) > 0;
     }
     my $c = (sum0(map { $_->{anomalies} } @_) > 0) ? 'loses' : 'never loses';
     $c .= '; fails: ' . join(',', sort keys %cls) if %cls;

@@ -224,6 +224,25 @@ SKIP: {
             }
         }
     }
+    # The rest of the ladder and the other scenarios: a seeded random order of two
+    # threads each; a safe strategy's picture has no anomaly arrow.
+    my %more = (product => [qw(deferred optimistic serializable)], coupon => [qw(unique nowait)],
+                tickets => [qw(naive atomic locked skip_locked)],
+                transfer => [qw(naive locked ordered serializable)]);
+    for my $scn (sort keys %more) {
+        for my $strategy (@{ $more{$scn} }) {
+            my $svg = "$tmp/$scn-$strategy-random.svg";
+            my ($st, undef, $err) = racelab([$scn, '-s', $strategy, '-t', '2', '-n', '1',
+                                             '--schedule', 'random', '--seed', '3', '--no-ui',
+                                             '--svg', $svg], TMPDIR => $tmp);
+            ok($st == 0 || $st == 1, "--svg $scn/$strategy: the run ends") or diag($err);
+            my $warn = `rsvg-convert '$svg' -o '$tmp/$scn-$strategy-random.png' 2>&1`;
+            ok($? == 0 && $warn eq '', "--svg $scn/$strategy: rsvg-convert renders it without"
+               . " a warning") or diag($warn);
+            my $arrows = () = (slurp($svg) // '') =~ /marker-end="url\(#arrow\)"/g;
+            is($arrows, 0, "--svg $scn/$strategy: no anomaly arrow") if $strategy ne 'naive';
+        }
+    }
     # A free run of all three, and the dashboard.
     my $svg = "$tmp/free.svg";
     my ($st) = racelab(['-n', '20', '--no-ui', '--svg', $svg], TMPDIR => $tmp, RACELAB_PACE_MS => 1);
