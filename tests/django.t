@@ -282,7 +282,7 @@ sub racelab_outcome_runs {
         my $f = $_->{failures};
         $f = { ($_->{errors} // 0) ? ('errors (no reason given)' => $_->{errors}) : () }
             unless ref $f eq 'HASH';
-        { anomalies => $_->{anomalies}, failures => $f }
+        { anomalies => $_->{anomalies}, failures => $f, refused => $_->{refused} // 0 }
     } @_;
 }
 
