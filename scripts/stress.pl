@@ -30,6 +30,12 @@ my $RACELAB = $ENV{RACELAB} or die "stress.pl: RACELAB is not set: run make stre
 my $RUNS = $ENV{STRESS_RUNS} // 100;
 my $THREADS = $ENV{STRESS_THREADS} // 8;
 my $OPS = $ENV{STRESS_OPS} // 500;
+# Time, not meaning: a strategy that deadlocks by design (transfer's locked) waits
+# deadlock_timeout on PostgreSQL for each deadlock the server breaks, 1 s by default;
+# 10 ms here (the test server's role may set it), and on PostgreSQL such a
+# scenario's runs move fewer operations.
+$ENV{PGOPTIONS} = '-c deadlock_timeout=10ms';
+my %pg_ops = (transfer => 20);
 
 my @backends = (['sqlite', undef]);
 if ($ENV{RACELAB_TEST_PG}) {
@@ -82,6 +88,7 @@ sub median {
 
 my @problems;
 my @rows;
+my %conserved;                  # scenarios whose invariant is a conserved sum
 my $t0 = time;
 my @scenarios = scenarios();
 
@@ -106,8 +113,9 @@ for my $b (@backends) {
                                  rate => [] } }
                   @names;
         for my $i (1 .. $RUNS) {
+            my $ops = $backend eq 'postgres' && $pg_ops{$scenario} ? $pg_ops{$scenario} : $OPS;
             ($st, $out, $err) = run($tmp, $scenario, @db, '-s', join(',', @names),
-                                    '-t', $THREADS, '-n', $OPS, '--json');
+                                    '-t', $THREADS, '-n', $ops, '--json');
             my $r = eval { decode_json($out) };
             if ($st != 0 || !$r) {
                 push @problems, "$backend/$scenario run $i: exit $st: $err";
@@ -125,8 +133,11 @@ for my $b (@backends) {
                 push @{ $a->{rate} }, $s->{ops_per_s};
                 next unless $safe{ $s->{strategy} };
                 push @problems, "$name: $s->{anomalies} anomalies" if $s->{anomalies};
+                # A counting invariant (expected = committed) must also hold what was
+                # committed; a conserved sum (transfer's total) is checked by expected.
                 push @problems, "$name: observed $s->{observed} != committed $s->{committed}"
-                    if $s->{observed} != $s->{committed};
+                    if $s->{observed} != $s->{committed} && $s->{expected} == $s->{committed};
+                $conserved{$scenario} = 1 if $s->{expected} != $s->{committed};
                 push @problems, "$name: observed $s->{observed} != expected $s->{expected}"
                     if $s->{observed} != $s->{expected};
             }
@@ -138,8 +149,11 @@ for my $b (@backends) {
             time - $t1;
         for my $n (@names) {
             my $a = $acc{$n};
+            # A conserved sum can come out right by chance (money lost one way and
+            # made the other): there, the anomaly must show in at least half the runs.
+            my $need = $conserved{$scenario} ? $a->{runs} / 2 : $a->{runs};
             push @problems, "$backend/$scenario/$n: the anomaly showed in only $a->{hit}"
-                . " of $a->{runs} runs" if !$safe{$n} && $a->{hit} != $a->{runs};
+                . " of $a->{runs} runs" if !$safe{$n} && $a->{hit} < $need;
             push @rows, [$backend, $scenario, $n, $safe{$n} ? 'safe' : 'unsafe', $a->{runs},
                          $a->{hit}, $a->{anomalies}, $a->{broken}, $a->{failed},
                          @{ $a->{rate} } ? (min(@{ $a->{rate} }), median(@{ $a->{rate} }),
