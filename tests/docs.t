@@ -290,7 +290,7 @@ sub prepare_room {
     return (\@w) if grep { /^(?:-h|--help)$/ } @w;
     if ($sub eq 'host') {
         return (undef, 'no PostgreSQL server binaries')
-            unless glob('/usr/lib/postgresql/*/bin/initdb') || $ENV{PG_BINDIR};
+            unless (() = glob('/usr/lib/postgresql/*/bin/initdb')) || $ENV{PG_BINDIR};
         my @v = ('room', 'host');
         for (my $i = 2; $i < @w; $i++) {
             if ($w[$i] =~ /^--(?:listen|port)$/) { $i++; next }

@@ -437,7 +437,7 @@ is(psql("SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'racelab_room%'"),
 
 SKIP: {
     skip 'the PostgreSQL server binaries are not installed', 1
-        unless glob('/usr/lib/postgresql/*/bin/initdb') || $ENV{PG_BINDIR};
+        unless (() = glob('/usr/lib/postgresql/*/bin/initdb')) || $ENV{PG_BINDIR};
     my $port;
     for (1 .. 50) {
         my $p = 20000 + int(rand(30000));
