@@ -11,7 +11,7 @@
 int report_kept_invariant(const struct run_result *res)
 {
 	/* What the database holds is what the invariant demands (the sales committed,
-	 * one redemption per coupon, the same total after the transfers). */
+	 * one use per resource, a conserved total). */
 	return res->checked && res->check.anomalies == 0 &&
 	       res->check.observed == res->check.expected;
 }

@@ -220,7 +220,7 @@ static void overwrite(struct viz_panel *p, struct viz_lane *lane, struct viz_tok
 	struct viz_key *k = key_of(p, t->key);
 	int64_t read;
 
-	/* lost: how far the row had moved since the read (up or down: a transfer's
+	/* lost: how far the row had moved since the read (up or down: a balance's
 	 * debit over another's credit erases the credit) */
 	if (read_of(lane, t->key, &read) && k->writer && k->value != read) {
 		t->lost = k->value > read ? k->value - read : read - k->value;

@@ -6,7 +6,7 @@
  * it; this file only notices that a panel has a new mark, names it in words,
  * and, for the picture, finds the step it undid: for an overwrite, the victim
  * thread's last step of the same kind; for an extra use, the first use of the
- * same resource (the same operation number: the same coupon).
+ * same resource (the same operation number).
  */
 #include "record.h"
 

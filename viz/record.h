@@ -35,8 +35,8 @@ struct viz_rec_step {
 	int64_t arg;
 	int64_t changes;
 	int overwrote;          /* index of the step whose effect it undid, or -1 */
-	int64_t lost;           /* product: effects it erased */
-	int nth;                /* coupon: its rank (2+: an extra use) */
+	int64_t lost;           /* EFF_FROM_READ: effects it erased */
+	int nth;                /* EFF_USES: its rank (2+: an extra use) */
 };
 
 struct viz_rec {
