@@ -477,12 +477,68 @@ static enum wait_end wait_ready(db_conn *c, int report, int *cancelled)
 	return WAIT_READY;
 }
 
+/* Send "EXECUTE racelab_<i>(values)" as one simple Query: integers as written,
+ * text quoted by libpq, NULL as NULL. */
+static int send_execute(db_conn *c, int i, int nargs, const db_value *args,
+                        const char *const *vals)
+{
+	char buf[1024];
+	size_t len = (size_t)snprintf(buf, sizeof buf, "EXECUTE racelab_%d", i);
+
+	for (int a = 0; a < nargs && len < sizeof buf; a++) {
+		char *quoted = NULL;
+		const char *lit = "NULL";
+
+		if (args[a].type == DB_TEXT && vals[a]) {
+			if (!(quoted = PQescapeLiteral(c->pg, vals[a], strlen(vals[a]))))
+				return 0;
+			lit = quoted;
+		} else if (vals[a]) {
+			lit = vals[a];
+		}
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s", a ? ", " : "(", lit);
+		PQfreemem(quoted);
+	}
+	if (nargs && len < sizeof buf)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, ")");
+	if (len >= sizeof buf) {     /* values too long for a Query line: bind them */
+		snprintf(buf, sizeof buf, "racelab_%d", i);
+		return PQsendQueryPrepared(c->pg, buf, nargs, vals, NULL, NULL, 0);
+	}
+	return PQsendQuery(c->pg, buf);
+}
+
+/* Is SQL a query or a data change (what EXECUTE runs), not BEGIN, COMMIT, SET …? */
+static int is_dml(const char *sql)
+{
+	static const char *const verbs[] = { "SELECT", "INSERT", "UPDATE", "DELETE", "WITH" };
+
+	while (isspace((unsigned char)*sql))
+		sql++;
+	for (size_t v = 0; v < sizeof verbs / sizeof *verbs; v++)
+		if (!strncasecmp(sql, verbs[v], strlen(verbs[v])))
+			return 1;
+	return 0;
+}
+
 /* Send SQL with its values: as a statement prepared on first use, so the server
  * parses and plans each of the demo's few statements once per connection, as an
  * application with prepared statements would.  A statement that cannot be
  * prepared (an aborted transaction, a full cache) is sent as it is: the server
- * then reports whatever is wrong with it. */
-static int send_statement(db_conn *c, const char *sql, int nargs, const char *const *vals)
+ * then reports whatever is wrong with it.
+ *
+ * Outside a transaction block a statement commits by itself, and when depends on
+ * the protocol.  Sent as Parse/Bind/Execute/Sync, its CommandComplete comes before
+ * the commit, which waits for Sync: a backend terminated in between has said the
+ * UPDATE completed, then rolls it back.  Sent as a simple Query, the implicit
+ * transaction commits before CommandComplete is sent, so a CommandComplete means
+ * it committed (exec_simple_query and exec_execute_message in PostgreSQL's
+ * src/backend/tcop/postgres.c; tests/postgres.t kills backends mid-run on 15).
+ * So a query or data change outside a transaction block is sent as a Query that
+ * EXECUTEs the prepared plan, its values written as literals, as psycopg2 sends
+ * every statement.  COMMIT commits before its CommandComplete in either protocol. */
+static int send_statement(db_conn *c, const char *sql, int nargs, const db_value *args,
+                          const char *const *vals)
 {
 	char name[32];
 	int i = 0;
@@ -498,6 +554,8 @@ static int send_statement(db_conn *c, const char *sql, int nargs, const char *co
 			c->nstmts++;
 		PQclear(r);
 	}
+	if (i < c->nstmts && PQtransactionStatus(c->pg) == PQTRANS_IDLE && is_dml(sql))
+		return send_execute(c, i, nargs, args, vals);
 	if (i < c->nstmts) {
 		snprintf(name, sizeof name, "racelab_%d", i);
 		return PQsendQueryPrepared(c->pg, name, nargs, nargs ? vals : NULL, NULL, NULL, 0);
@@ -559,7 +617,7 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 			vals[i] = args[i].type == DB_TEXT ? args[i].s : NULL;
 		}
 	}
-	if (!send_statement(c, sql, nargs, vals)) {
+	if (!send_statement(c, sql, nargs, args, vals)) {
 		first_line(err, "", PQerrorMessage(c->pg));
 		return PQstatus(c->pg) == CONNECTION_BAD ? DB_GONE : DB_ERROR;
 	}
