@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what racelab needs to build and test: a C compiler with
 # its sanitizer runtimes (gcc and clang), pkg-config, SQLite, libpq and ncursesw
-# headers, a PostgreSQL server for the tests, tmux, mandoc/man-db and perl; Django
+# headers, a PostgreSQL server for the tests, tmux, procps (ps), mandoc/man-db and perl; Django
 # and psycopg2 for tests/django.t, which runs the article's Django code as the
 # reference; for the recording tests asciinema, rsvg-convert (librsvg2-bin), and
 # svg-term-cli from the npm registry into scripts/node/ (with Debian's nodejs and npm).
@@ -31,7 +31,7 @@ say() { printf '%s: %s\n' "$prog" "$*" >&2; }
 # Packages needed on Debian/Ubuntu whatever the release.
 APT_PKGS=(build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev
           postgresql postgresql-contrib tmux mandoc man-db perl clang locales
-          python3-django python3-psycopg2 asciinema librsvg2-bin nodejs sqlite3)
+          python3-django python3-psycopg2 asciinema librsvg2-bin nodejs sqlite3 procps)
 
 # svg-term-cli (renders an asciicast to SVG), pinned, installed next to this script.
 SVG_TERM_VERSION=2.1.1
@@ -48,10 +48,10 @@ install_svg_term() {
 print_other_systems() {
   cat >&2 <<'EOF'
 racelab needs these packages:
-  apt:  build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev postgresql postgresql-contrib tmux mandoc man-db perl clang libclang-rt-N-dev locales libasan8 libtsan2 libubsan1 sqlite3
+  apt:  build-essential pkg-config libsqlite3-dev libpq-dev libncurses-dev postgresql postgresql-contrib tmux mandoc man-db perl clang libclang-rt-N-dev locales libasan8 libtsan2 libubsan1 sqlite3 procps
         python3-django python3-psycopg2
         (N = your clang major version; libasan/libtsan sonames follow your gcc version)
-  dnf:  gcc make pkgconf-pkg-config sqlite-devel sqlite libpq-devel ncurses-devel postgresql-server postgresql-contrib tmux mandoc man-db perl clang compiler-rt libasan libtsan libubsan
+  dnf:  gcc make pkgconf-pkg-config sqlite-devel sqlite libpq-devel ncurses-devel postgresql-server postgresql-contrib tmux mandoc man-db perl clang compiler-rt libasan libtsan libubsan procps-ng
         python3-django python3-psycopg2
   brew: pkgconf sqlite libpq ncurses postgresql@17 tmux mandoc llvm python
         (then: python3 -m pip install 'django<4' psycopg2)
