@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # install-deps.sh - install what racelab needs to build and test: a C compiler with
 # its sanitizer runtimes (gcc and clang), pkg-config, SQLite, libpq and ncursesw
-# headers, a PostgreSQL server for the tests, tmux, procps (ps), mandoc/man-db and perl; Django
-# and psycopg2 for tests/django.t, which runs the article's Django code as the
-# reference; for the recording tests asciinema, rsvg-convert (librsvg2-bin), and
-# svg-term-cli from the npm registry into scripts/node/ (with Debian's nodejs and npm).
+# headers, a PostgreSQL server for the tests, tmux, procps (ps), mandoc/man-db and
+# perl; Django and psycopg2 for tests/django.t, which runs the article's Django code
+# as the reference; for the recording tests asciinema, rsvg-convert (librsvg2-bin),
+# and svg-term-cli from the npm registry into scripts/node/ (with Debian's nodejs
+# and npm).
 # Used by the Makefile (when `pkg-config --exists ncursesw sqlite3 libpq` fails)
 # and by .ci/run.
 #
