@@ -42,6 +42,11 @@ static int on_wait(void *arg)
 {
 	struct worker *w = arg;
 
+	/* No step yet: the connection is being opened (--procs: a worker process
+	 * opens its own while the others run, and SQLite may be busy for a moment).
+	 * Not a step's wait: keep waiting unless the run stops. */
+	if (!w->decl)
+		return atomic_load(&w->run->stopping);
 	/* A NOWAIT step where the SQL cannot say NOWAIT (no row locks: SQLite's busy
 	 * handler, which calls us only while the lock is held): no wait at all. */
 	if ((w->decl->effects & EFF_NOWAIT) && !w->run->db->row_locks)
