@@ -114,16 +114,98 @@ static int worse(int a, int b)
 	return a > b ? a : b;
 }
 
+/* Side S's report, as it would print alone, into S->report: the trace first for
+ * a schedule (text), then the report.  Finishes R.  Returns its exit status. */
+static int side_report(struct side *s, struct run *r, enum run_status st,
+                       struct finish_opts fin, int json)
+{
+	fin.out = open_memstream(&s->report, &s->size);
+	if (!fin.out) {
+		run_free(r);
+		return EX_SOFTWARE;
+	}
+	fin.json = json;
+	if (s->lines.n && !json) {
+		for (size_t i = 0; i < s->lines.n; i++)
+			fprintf(fin.out, "%s\n", s->lines.v[i]);
+		fin.trace_printed = 1;
+	} else if (s->lines.n) {
+		fin.trace = s->lines.v;
+		fin.ntrace = s->lines.n;
+	}
+	s->status = run_finish(r, st, &fin);
+	fclose(fin.out);
+	return s->status;
+}
+
+/* Both reports, then, when both ran step by step, the steps side by side and
+ * where each backend made a thread wait. */
+static void print_sides(struct side *sides, int json)
+{
+	if (json) {
+		printf("{\"racelab\": \"%s\", \"backends\": [\n%s,\n%s]}\n", RACELAB_VERSION,
+		       sides[0].report, sides[1].report);
+	} else {
+		char sentence[2][512];
+
+		for (int k = 0; k < 2; k++)
+			printf("== %s\n%s\n", sides[k].db->title, sides[k].report);
+		if (sides[0].lines.n && sides[1].lines.n) {
+			table(&sides[0], &sides[1]);
+			for (int k = 0; k < 2; k++)
+				waits_sentence(&sides[k], sentence[k], sizeof sentence[k]);
+			printf("\n%s\n%s\n", sentence[0], sentence[1]);
+		}
+	}
+}
+
+/* The dashboard has closed: report what each side's run did. */
+struct dash_both {
+	struct side *sides;
+	const struct run_config *cfg;
+};
+
+static int dash_report(void *arg, struct viz_side_end *ends, int n, int interrupted)
+{
+	struct dash_both *b = arg;
+	int status = 0;
+
+	for (int k = 0; k < n && k < 2; k++) {
+		struct side *s = &b->sides[k];
+		struct finish_opts fin = { .interrupted = interrupted,
+		                           .cut_short = ends[k].cut_short };
+
+		/* As the dashboard of one run does: the schedule is the steps taken. */
+		fin.schedule = ends[k].schedule ? ends[k].schedule : b->cfg->schedule;
+		for (size_t i = 0; ends[k].trace && i < ends[k].trace->n; i++)
+			trace_lines_add(ends[k].trace->v[i], &s->lines);
+		status = worse(status, side_report(s, ends[k].run, ends[k].st, fin, 0));
+	}
+	print_sides(b->sides, 0);
+	return status;
+}
+
 int both_run(const struct cli *cli, struct run_config *cfg, void (*watch)(struct run *),
-             int (*interrupted)(void))
+             int (*interrupted)(void), const struct viz_host *dashboard)
 {
 	struct side sides[2] = { { .db = db_sqlite() }, { .db = db_postgres() } };
 	int json = cli->output == OUT_JSON, status = 0;
 
+	if (dashboard) {
+		struct dash_both b = { .sides = sides, .cfg = cfg };
+		struct viz_sides vs = { .db = { sides[0].db, sides[1].db },
+		                        .where = { NULL, cli->where },
+		                        .report = dash_report, .arg = &b };
+		struct viz_host h = *dashboard;
+
+		h.sides = &vs;
+		status = viz_run(cfg, &h);
+		goto out;
+	}
 	for (int k = 0; k < 2; k++) {
 		struct side *s = &sides[k];
 		const char *names[SCN_STRATEGIES];
-		struct finish_opts fin = { .json = json, .schedule = cfg->schedule };
+		struct finish_opts fin = { .schedule = cfg->schedule };
 		struct run_config c = *cfg;
 		char err[DB_ERRLEN];
 		enum run_status st;
@@ -149,42 +231,12 @@ int both_run(const struct cli *cli, struct run_config *cfg, void (*watch)(struct
 		st = run_to_end(r, c.schedule ? trace_event : NULL, &trace);
 		watch(NULL);
 		trace_done(&trace);
-		fin.out = open_memstream(&s->report, &s->size);
 		fin.interrupted = interrupted();
-		if (!fin.out) {
-			run_free(r);
-			status = EX_SOFTWARE;
-			goto out;
-		}
-		if (c.schedule && !json) {
-			for (size_t i = 0; i < s->lines.n; i++)
-				fprintf(fin.out, "%s\n", s->lines.v[i]);
-			fin.trace_printed = 1;
-		} else if (c.schedule) {
-			fin.trace = s->lines.v;
-			fin.ntrace = s->lines.n;
-		}
-		s->status = run_finish(r, st, &fin);
-		fclose(fin.out);
-		status = worse(status, s->status);
+		status = worse(status, side_report(s, r, st, fin, json));
 		if (fin.interrupted)
 			goto out;
 	}
-	if (json) {
-		printf("{\"racelab\": \"%s\", \"backends\": [\n%s,\n%s]}\n", RACELAB_VERSION,
-		       sides[0].report, sides[1].report);
-	} else {
-		char sentence[2][512];
-
-		for (int k = 0; k < 2; k++)
-			printf("== %s\n%s\n", sides[k].db->title, sides[k].report);
-		if (cfg->schedule) {
-			table(&sides[0], &sides[1]);
-			for (int k = 0; k < 2; k++)
-				waits_sentence(&sides[k], sentence[k], sizeof sentence[k]);
-			printf("\n%s\n%s\n", sentence[0], sentence[1]);
-		}
-	}
+	print_sides(sides, json);
 out:
 	for (int k = 0; k < 2; k++) {
 		trace_lines_clear(&sides[k].lines);

@@ -368,8 +368,6 @@ static int check_all_orders(struct cli *c, char *err, size_t n)
 	}
 	c->all_orders = 1;
 	c->ops = 1;
-	if (c->output == OUT_AUTO)
-		c->output = OUT_TEXT;
 	return 0;
 }
 
@@ -696,14 +694,12 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 	}
 	if (c->present && (rc = check_present(c, strategies != NULL, err, n)))
 		return rc;
-	if (c->both && (c->step || c->present || c->all_orders || c->nlatencies > 1)) {
-		snprintf(err, n, "-b sqlite,postgres sets two runs side by side in text: it cannot"
-		         " go with %s", c->step ? "--step" : c->present ? "--present"
+	if (c->both && (c->present || c->all_orders || c->nlatencies > 1)) {
+		snprintf(err, n, "-b sqlite,postgres sets two runs side by side: it cannot"
+		         " go with %s", c->present ? "--present"
 		         : c->all_orders ? "--schedule all" : "a --latency sweep");
 		return EX_USAGE;
 	}
-	if (c->both && c->output == OUT_AUTO)
-		c->output = OUT_TEXT;
 	if (c->nlatencies > 1 && (c->record || c->svg)) {
 		snprintf(err, n, "a --latency sweep prints a chart of several runs: %s records"
 		         " one run (give one --latency)", c->record ? "--record" : "--svg");

@@ -430,8 +430,9 @@ int main(int argc, char **argv)
 	struct run_config cfg = { 0 };
 	struct lesson lesson = { 0 };   /* racelab lesson N */
 	struct takes takes;
-	char err[256], lerr[1024];
-	int rc;
+	struct viz_host host;
+	char err[256], lerr[1024], caption[1024];
+	int rc, multi_dash;
 
 	setlocale(LC_ALL, "");
 	/* racelab room open|join|host: a command line and a loop of its own */
@@ -502,26 +503,30 @@ int main(int argc, char **argv)
 	start_signal_thread();
 	if (cli.nlatencies > 1)
 		return sweep_run(&cli, &cfg, set_current, was_interrupted);
-	if (cli.all_orders)
-		return orders_run(&cli, &cfg, set_current, was_interrupted);
-	if (cli.both)
-		return both_run(&cli, &cfg, set_current, was_interrupted);
 	cli.seed = cfg.seed;            /* given or fresh, printed in the table */
 	if (cli.action == ACT_COMPARE)
 		return compare_run(&cli, &(struct compare_host){ set_current, was_interrupted },
 		                   stdout);
-	if (use_dashboard(&cli)) {
-		char caption[1024];
-
-		if (lesson.path)
-			lesson_caption(&lesson, caption, sizeof caption);
-		rc = viz_run(&cfg, &(struct viz_host){
-			.watch = set_current, .interrupted = was_interrupted,
-			.caption = lesson.path ? caption : NULL,
-			.threads_given = cli.threads_given, .ops_given = cli.ops != 0,
-			.present = cli.present, .hidden = cli.hidden[0] ? cli.hidden : NULL,
-			.cast = takes.cast, .svg = takes.svg, .svg_dark = takes.svg_dark });
-	}
+	if (lesson.path)
+		lesson_caption(&lesson, caption, sizeof caption);
+	host = (struct viz_host){
+		.watch = set_current, .interrupted = was_interrupted,
+		.caption = lesson.path ? caption : NULL,
+		.threads_given = cli.threads_given, .ops_given = cli.ops != 0,
+		.present = cli.present, .hidden = cli.hidden[0] ? cli.hidden : NULL,
+		.cast = takes.cast, .svg = takes.svg, .svg_dark = takes.svg_dark };
+	/* --schedule all and -b sqlite,postgres: on a terminal, the dashboard steps
+	 * through the orders / shows both backends, and prints the text at the end. */
+	multi_dash = cli.output == OUT_AUTO && !cli.trace && !cli.record && !cli.svg &&
+	             viz_available();
+	if (cli.all_orders)
+		rc = orders_run(&cli, &cfg, set_current, was_interrupted,
+		                multi_dash ? &host : NULL);
+	else if (cli.both)
+		rc = both_run(&cli, &cfg, set_current, was_interrupted,
+		              multi_dash || cli.step ? &host : NULL);
+	else if (use_dashboard(&cli))
+		rc = viz_run(&cfg, &host);
 	else
 		rc = run_headless(&cli, &cfg, &takes);
 	rc = takes_close(&takes, &cli, rc);

@@ -18,6 +18,15 @@
  * take them by itself — real SQL again, no snapshot.  When the dashboard
  * closes, the last run's trace is printed, as a --schedule run prints it, and
  * the report names the steps taken as a schedule that replays them.
+ *
+ * Several runs.  A dashboard holds one run per side (a backend, VIZ_RUNS at
+ * most), all started together and drawn as one model whose panels come side
+ * after side; every control (pace, pause, a step key, undo) goes to each side.
+ * A step key moves that thread on every side that can take it; one that waits
+ * on a side stays put there, which is the lesson: the same step waits on SQLite
+ * and not on PostgreSQL.  Undo takes back the last key on the sides it moved.
+ * Orders (--schedule all) are runs one after another: the current one plays as
+ * a scheduled run does, and moving to another order starts that one afresh.
  */
 #include "viz.h"
 
@@ -45,20 +54,50 @@
 
 #define CTRL(c) ((c) & 0x1f)
 #define STEP_QUEUE 16           /* step mode: keys typed ahead of the run */
+#define ADVANCE_STEPS 8         /* orders: a finished order stays this many steps' time */
+#define ADVANCE_MIN_MS 300      /* ... and at least this long, even at full speed */
 
 /* The speeds + and - step through: delay before each step, 0 for full speed. */
 static const int paces[] = { 0, 1, 2, 5, 10, 20, 50, 100, 150, 250, 400, 600, 1000, 1500 };
 #define NPACES ((int)(sizeof paces / sizeof *paces))
 
-struct dash {
-	struct run_config *cfg;
-	const struct viz_host *host;
+struct dash;
+
+/* One run on the dashboard: the only one, or one backend's. */
+struct side {
+	struct dash *d;
+	struct run_config cfg;          /* the dashboard's cfg, on this side's backend */
+	const db_backend *db;
+	const char *where;
 	struct run *run;
-	struct viz_model model;
-	struct viz_view view;
-	int64_t t0_ns;                  /* monotonic clock when the run started */
+	int offset;                     /* its first panel in the model */
 	int waited;                     /* run_wait() is done */
 	int stopped_early;              /* quit or restart before the run was over */
+	enum run_status st;
+	const char *names[1];           /* step mode: the strategy, for the trace */
+	struct trace trace;             /* ... the run's trace, printed at the end */
+	struct trace_lines lines, tokens;
+	int retried;                    /* an operation started again: tokens are no schedule */
+	const int *replay;              /* undo: the grants its next run takes first, */
+	int nreplay;                    /* instead of the dashboard's cfg's */
+	int answered;                   /* the key at the head of the queue has been put to it */
+	enum sched_grant rc;            /* ... and what it said */
+};
+
+#define UNDO_KEPT 256           /* keys whose sides undo remembers */
+
+struct dash {
+	struct run_config *cfg;         /* what the keys change; every side copies it */
+	const struct viz_host *host;
+	struct side sides[VIZ_RUNS];
+	int nsides;
+	struct run *run;                /* sides[0].run: the one the controls of a single
+	                                   run (present, recording) act on */
+	struct viz_model model;
+	struct viz_view view;
+	int64_t t0_ns;                  /* monotonic clock when the runs started */
+	int waited;                     /* run_wait() is done on every side */
+	int stopped_early;              /* ... and some side was stopped before its end */
 	enum run_status st;
 	char err[DB_ERRLEN];
 	long frames;
@@ -67,10 +106,16 @@ struct dash {
 	int queue[STEP_QUEUE];          /* threads to move (0: the next step), in order */
 	int nqueue;
 	char message[160];              /* why the last key did nothing */
-	const char *names[1];           /* the strategy, for the trace */
-	struct trace trace;             /* the run's trace, printed at the end */
-	struct trace_lines lines, tokens;
-	int retried;                    /* an operation started again: tokens are no schedule */
+	unsigned moved[UNDO_KEPT];      /* the sides each key moved (bit k: sides[k]) */
+	int nmoved;
+
+	/* --schedule all */
+	int order;                      /* the order playing (index into host->orders) */
+	struct { int played, lost; } *played;  /* per order: played to the end, and
+	                                   what it showed */
+	int64_t advance_ns;             /* when the next order starts by itself (0: not) */
+	char heading[200];
+	char caption[1024];
 
 	/* --record, --svg */
 	struct cast *cast;
@@ -98,7 +143,8 @@ static void frame(struct dash *d)
  * taken to the list that becomes the report's schedule. */
 static void on_event(const struct event *e, void *arg)
 {
-	struct dash *d = arg;
+	struct side *s = arg;
+	struct dash *d = s->d;
 	char token[64];
 
 	if (d->recording)
@@ -109,18 +155,41 @@ static void on_event(const struct event *e, void *arg)
 		copy.t_ns = d->view.clock_ns = viz_rec_run_ns(&d->rec);
 		viz_model_event(&copy, &d->model);
 		frame(d);
+	} else if (s->offset) {         /* the model counts this side's panels after the first's */
+		struct event copy = *e;
+
+		copy.strategy += s->offset;
+		viz_model_event(&copy, &d->model);
 	} else {
 		viz_model_event(e, &d->model);
 	}
-	if (!d->cfg->step)
+	if (!s->cfg.step)
 		return;
-	trace_event(e, &d->trace);
+	trace_event(e, &s->trace);
 	if (e->kind == EV_RETRY)
-		d->retried = 1;
+		s->retried = 1;
 	if (e->kind == EV_STEP && e->step && e->role != ROLE_ROLLBACK) {
 		snprintf(token, sizeof token, "t%d.%s", e->thread, e->step);
-		trace_lines_add(token, &d->tokens);
+		trace_lines_add(token, &s->tokens);
 	}
+}
+
+static void drain(struct dash *d, size_t *n)
+{
+	for (int k = 0; k < d->nsides; k++) {
+		size_t got = run_drain(d->sides[k].run, on_event, &d->sides[k]);
+
+		if (n)
+			*n += got;
+	}
+}
+
+static int all_finished(struct dash *d)
+{
+	for (int k = 0; k < d->nsides; k++)
+		if (!run_finished(d->sides[k].run))
+			return 0;
+	return 1;
 }
 
 static int64_t mono_ns(void)
@@ -141,92 +210,153 @@ static double thread_cpu_s(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* Create and start a run.  Returns 0, or -1 with d->err and d->st set. */
+static void free_side(struct side *s)
+{
+	run_free(s->run);
+	s->run = NULL;
+	if (s->cfg.step) {
+		trace_done(&s->trace);
+		trace_lines_clear(&s->lines);
+		trace_lines_clear(&s->tokens);
+	}
+}
+
+/* Create side K's run (not started) and its panels in the model.  Returns 0, or
+ * -1 with d->err and d->st set. */
+static int new_side(struct dash *d, int k)
+{
+	struct side *s = &d->sides[k];
+	char err[DB_ERRLEN];
+	int rc;
+
+	s->d = d;
+	s->cfg = *d->cfg;
+	s->cfg.db = s->db;
+	s->cfg.where = s->where;
+	if (s->replay) {
+		s->cfg.replay = s->replay;
+		s->cfg.nreplay = s->nreplay;
+	}
+	s->offset = k * d->cfg->nstrategies;
+	s->waited = s->stopped_early = s->retried = s->answered = 0;
+	s->run = run_new(&s->cfg, err, &s->st);
+	if (!s->run) {
+		d->st = s->st;
+		if (d->nsides > 1)      /* which backend, as -b sqlite,postgres says it */
+			snprintf(d->err, sizeof d->err, "%s: %.200s", s->db->name, err);
+		else
+			snprintf(d->err, sizeof d->err, "%s", err);
+		return -1;
+	}
+	rc = k == 0 ? viz_model_init(&d->model, run_config(s->run))
+	     : viz_model_add(&d->model, run_config(s->run));
+	if (rc == 0 && s->cfg.step) {
+		s->names[0] = s->cfg.scenario->strategies[s->cfg.strategies[0]].name;
+		if (trace_init(&s->trace, s->names, 1, s->cfg.threads, trace_lines_add,
+		               &s->lines) != 0) {
+			rc = -1;
+		}
+	}
+	if (rc != 0) {
+		viz_model_done(&d->model);      /* idempotent: begin_run may do it again */
+		snprintf(d->err, sizeof d->err, "out of memory");
+		d->st = RUN_INTERNAL;
+		run_free(s->run);
+		s->run = NULL;
+		return -1;
+	}
+	/* Stepping by hand, the pace would only slow each key down. */
+	run_set_pace(s->run, s->cfg.step && d->view.step ? 0 : d->view.pace_ms);
+	run_set_step(s->run, d->view.step);
+	return 0;
+}
+
+/* Create and start the runs, one per side.  Returns 0, or -1 with d->err and
+ * d->st set. */
 static int begin_run(struct dash *d)
 {
 	sigset_t block, old;
+	int k;
 
-	d->run = run_new(d->cfg, d->err, &d->st);
-	if (!d->run)
-		return -1;
-	if (viz_model_init(&d->model, run_config(d->run)) != 0) {
+	for (k = 0; k < d->nsides; k++)
+		if (new_side(d, k) != 0)
+			break;
+	if (k == d->nsides && d->recording &&
+	    viz_rec_init(&d->rec, run_config(d->sides[0].run), d->cast,
+	                 d->host->svg != NULL) != 0) {
 		snprintf(d->err, sizeof d->err, "out of memory");
 		d->st = RUN_INTERNAL;
-		run_free(d->run);
-		d->run = NULL;
-		return -1;
+	} else if (k == d->nsides) {
+		k = -1;
 	}
-	if (d->recording && viz_rec_init(&d->rec, run_config(d->run), d->cast,
-	                                 d->host->svg != NULL) != 0) {
-		snprintf(d->err, sizeof d->err, "out of memory");
-		d->st = RUN_INTERNAL;
+	if (k >= 0) {                   /* undo the sides made so far */
 		viz_model_done(&d->model);
-		run_free(d->run);
+		while (k-- > 0)
+			free_side(&d->sides[k]);
 		d->run = NULL;
 		return -1;
 	}
-	if (d->cfg->step) {
-		d->names[0] = d->cfg->scenario->strategies[d->cfg->strategies[0]].name;
-		if (trace_init(&d->trace, d->names, 1, d->cfg->threads, trace_lines_add,
-		               &d->lines) != 0) {
-			snprintf(d->err, sizeof d->err, "out of memory");
-			d->st = RUN_INTERNAL;
-			viz_model_done(&d->model);
-			run_free(d->run);
-			d->run = NULL;
-			return -1;
-		}
-		/* Stepping by hand, the pace would only slow each key down. */
-		run_set_pace(d->run, d->view.step ? 0 : d->view.pace_ms);
-	}
+	d->run = d->sides[0].run;
 	d->waited = 0;
 	d->stopped_early = 0;
 	d->nqueue = 0;
-	d->retried = 0;
+	d->nmoved = 0;
+	d->advance_ns = 0;
 	d->view.paused = d->cfg->paused;
-	d->host->watch(d->run);
+	d->host->watch(d->run);         /* a signal stops it; the loop then stops the rest */
 	/* Workers inherit this mask: resizes and Ctrl-Z go to the UI thread only. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGWINCH);
 	sigaddset(&block, SIGTSTP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
 	d->t0_ns = mono_ns();
-	d->st = run_start(d->run);
+	d->st = RUN_OK;
+	for (k = 0; k < d->nsides && d->st == RUN_OK; k++) {
+		struct run *r = d->sides[k].run;
+
+		d->st = run_start(r);
+		if (d->st != RUN_OK)
+			snprintf(d->err, sizeof d->err, "%s", run_error(r) ? run_error(r) : "");
+	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (d->st != RUN_OK)
-		snprintf(d->err, sizeof d->err, "%s", run_error(d->run) ? run_error(d->run) : "");
 	return 0;
 }
 
-/* Stop the run if it is still going, and check the database. */
+/* Stop the runs if they are still going, and check the databases. */
 static void end_run(struct dash *d)
 {
 	if (d->waited)
 		return;
-	if (!run_finished(d->run)) {
-		d->stopped_early = 1;
-		run_stop(d->run);
+	for (int k = 0; k < d->nsides; k++)     /* all at once: a side may wait for none */
+		if (!run_finished(d->sides[k].run)) {
+			d->sides[k].stopped_early = d->stopped_early = 1;
+			run_stop(d->sides[k].run);
+		}
+	d->st = RUN_OK;
+	for (int k = 0; k < d->nsides; k++) {
+		struct side *s = &d->sides[k];
+
+		if (!s->waited)
+			s->st = run_wait(s->run);
+		s->waited = 1;
+		if (s->st > d->st)
+			d->st = s->st;
 	}
-	d->st = run_wait(d->run);
 	d->waited = 1;
 }
 
 static void free_run(struct dash *d)
 {
 	d->host->watch(NULL);
-	run_free(d->run);
+	for (int k = 0; k < d->nsides; k++)
+		free_side(&d->sides[k]);
 	d->run = NULL;
 	viz_model_done(&d->model);
 	if (d->recording)
 		viz_rec_done(&d->rec);
-	if (d->cfg->step) {
-		trace_done(&d->trace);
-		trace_lines_clear(&d->lines);
-		trace_lines_clear(&d->tokens);
-	}
 }
 
-/* Stop the run and start another with the same configuration. */
+/* Stop the runs and start others with the same configuration. */
 static int restart(struct dash *d)
 {
 	end_run(d);
@@ -235,15 +365,19 @@ static int restart(struct dash *d)
 	return begin_run(d);
 }
 
-/* The run is over: join, check, and show the database's figures. */
+static void tally(struct dash *d);
+
+/* The runs are over: join, check, and show the databases' figures. */
 static void finish(struct dash *d)
 {
-	const struct run_result *results[SCN_STRATEGIES];
+	const struct run_result *results[VIZ_PANELS];
+	int n = 0;
 
-	run_drain(d->run, on_event, d);
+	drain(d, NULL);
 	end_run(d);
-	for (int i = 0; i < d->cfg->nstrategies; i++)
-		results[i] = run_result(d->run, i);
+	for (int k = 0; k < d->nsides; k++)
+		for (int i = 0; i < d->cfg->nstrategies; i++)
+			results[n++] = run_result(d->sides[k].run, i);
 	viz_model_finish(&d->model, results);
 	d->view.clock_ns = mono_ns() - d->t0_ns;
 	if (d->recording) {
@@ -260,6 +394,18 @@ static void finish(struct dash *d)
 	if (d->virtual) {
 		d->view.clock_ns = viz_rec_run_ns(&d->rec);
 		frame(d);
+	}
+	if (d->host->orders && !d->stopped_early && d->st == RUN_OK) {
+		const struct viz_orders *o = d->host->orders;
+
+		o->played(o->arg, d->order, d->run, &d->sides[0].lines);
+		d->played[d->order].played = 1;
+		d->played[d->order].lost = results[0]->check.anomalies > 0;
+		tally(d);
+		/* Playing on its own, the next order follows after a few steps' time. */
+		if (!d->view.step && d->order + 1 < o->n)
+			d->advance_ns = mono_ns() + (int64_t)(ADVANCE_STEPS * d->view.pace_ms +
+			                                      ADVANCE_MIN_MS) * 1000000;
 	}
 }
 
@@ -282,7 +428,15 @@ static void set_pace(struct dash *d, int step)
 	d->view.pace_ms = paces[i];
 	d->cfg->pace_ms = paces[i];     /* a restart keeps the speed */
 	if (!(d->cfg->step && d->view.step))
-		run_set_pace(d->run, paces[i]);
+		for (int k = 0; k < d->nsides; k++)
+			run_set_pace(d->sides[k].run, paces[i]);
+}
+
+static void set_paused(struct dash *d, int paused)
+{
+	d->view.paused = paused;
+	for (int k = 0; k < d->nsides; k++)
+		run_set_paused(d->sides[k].run, paused);
 }
 
 /* ---- step mode ------------------------------------------------------------ */
@@ -322,7 +476,43 @@ static void step_key(struct dash *d, int thread)
 		d->queue[d->nqueue++] = thread;
 }
 
-/* Hand the queued keys to the run, one each time nothing moves. */
+/* Why side S did not take THREAD's step (RC), in words: "T2 waits for T1's
+ * lock: move T1 on until it commits".  ON names the side ("on SQLite") or is "". */
+static void refusal(struct dash *d, struct side *s, int thread, enum sched_grant rc,
+                    char *buf, size_t n)
+{
+	int holder;
+
+	switch (rc) {
+	case SCHED_WAITING:
+		holder = viz_lane_waits_for(&d->model, s->offset, thread);
+		if (holder > 0)
+			snprintf(buf, n, "T%d waits for T%d's lock: move T%d on until it commits",
+			         thread, holder, holder);
+		else
+			snprintf(buf, n, "T%d waits for a lock: move another thread", thread);
+		break;
+	case SCHED_FINISHED:
+		if (run_finished(s->run))
+			snprintf(buf, n, "the run is over: u undoes the last step, r starts again");
+		else
+			snprintf(buf, n, "T%d has finished its work: move another thread", thread);
+		break;
+	case SCHED_AT_BARRIER:
+		snprintf(buf, n, "T%d waits for the others to finish this round: move them",
+		         thread);
+		break;
+	case SCHED_NO_THREAD:
+		snprintf(buf, n, "there is no T%d", thread);
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
+}
+
+/* Hand the queued keys to the runs, one each time nothing moves: each key to
+ * every side, and the next key only once every side has answered. */
 static void step_queue(struct dash *d)
 {
 	if (d->nqueue && d->waited) {
@@ -330,73 +520,95 @@ static void step_queue(struct dash *d)
 		say(d, "the run is over: u undoes the last step, r starts again");
 	}
 	while (d->nqueue) {
-		int granted, thread = d->queue[0], holder;
-		enum sched_grant rc = run_step(d->run, thread, &granted);
+		int granted, thread = d->queue[0];
+		unsigned moved = 0;
+		char why[160];
+		struct side *stuck = NULL;
 
-		if (rc == SCHED_BUSY) {
-			if (!run_finished(d->run))
-				return;
-			rc = SCHED_FINISHED;
+		for (int k = 0; k < d->nsides; k++) {
+			struct side *s = &d->sides[k];
+
+			if (s->answered)
+				continue;
+			s->rc = run_step(s->run, thread, &granted);
+			if (s->rc == SCHED_BUSY) {
+				if (!run_finished(s->run))
+					return;         /* ask again on the next turn of the loop */
+				s->rc = SCHED_FINISHED;
+			}
+			s->answered = 1;
 		}
-		if (rc == SCHED_GRANTED) {
+		for (int k = 0; k < d->nsides; k++) {
+			d->sides[k].answered = 0;
+			if (d->sides[k].rc == SCHED_GRANTED)
+				moved |= 1u << k;
+			else if (!stuck)
+				stuck = &d->sides[k];
+		}
+		if (moved) {
 			memmove(d->queue, d->queue + 1, (size_t)--d->nqueue * sizeof *d->queue);
+			if (d->nmoved == UNDO_KEPT) {
+				memmove(d->moved, d->moved + 1, (UNDO_KEPT - 1) * sizeof *d->moved);
+				d->nmoved--;
+			}
+			d->moved[d->nmoved++] = moved;
 			d->view.message = NULL;
+			if (stuck && stuck->rc == SCHED_WAITING) {
+				/* The same key moved one backend and not the other. */
+				refusal(d, stuck, thread, stuck->rc, why, sizeof why);
+				say(d, "%s on %s; on %s it cannot: %s", thread ? "moved" : "the next step",
+				    d->sides[!(stuck - d->sides)].db->title, stuck->db->title, why);
+			}
 			continue;
 		}
 		d->nqueue = 0;          /* the keys after it assumed it would go */
-		switch (rc) {
-		case SCHED_WAITING:
-			holder = viz_lane_waits_for(&d->model, 0, thread);
-			if (holder > 0)
-				say(d, "T%d waits for T%d's lock: move T%d on until it commits", thread,
-				    holder, holder);
-			else
-				say(d, "T%d waits for a lock: move another thread", thread);
-			break;
-		case SCHED_FINISHED:
-			if (run_finished(d->run))
-				say(d, "the run is over: u undoes the last step, r starts again");
-			else
-				say(d, "T%d has finished its work: move another thread", thread);
-			break;
-		case SCHED_AT_BARRIER:
-			say(d, "T%d waits for the others to finish this round: move them", thread);
-			break;
-		case SCHED_NO_THREAD:
-			say(d, "there is no T%d", thread);
-			break;
-		default:
-			break;
-		}
+		refusal(d, &d->sides[0], thread, d->sides[0].rc, why, sizeof why);
+		if (why[0])
+			say(d, "%s", why);
 	}
 }
 
-/* u: the same steps but the last, replayed on a fresh database. */
+/* u: the same steps but the last key's, replayed on fresh databases. */
 static int undo(struct dash *d)
 {
-	int n = run_steps_taken(d->run, NULL, 0), *steps, rc;
+	int *steps[VIZ_RUNS] = { NULL }, n[VIZ_RUNS], rc = 0, any = 0, keep;
+	unsigned last = d->nmoved ? d->moved[d->nmoved - 1] : ~0u;
 
-	if (n < 0) {
-		say(d, "cannot undo: out of memory");
-		return 0;
+	for (int k = 0; k < d->nsides; k++) {
+		n[k] = run_steps_taken(d->sides[k].run, NULL, 0);
+		if (n[k] < 0 || !(steps[k] = malloc((size_t)(n[k] + 1) * sizeof *steps[k]))) {
+			say(d, "cannot undo: out of memory");
+			goto out;
+		}
+		run_steps_taken(d->sides[k].run, steps[k], n[k]);
+		if ((last & (1u << k)) && n[k] > 0) {
+			n[k]--;
+			any = 1;
+		}
 	}
-	if (n == 0) {
+	if (!any) {
 		say(d, "nothing to undo: no step has been taken yet");
-		return 0;
+		goto out;
 	}
-	if (!(steps = malloc((size_t)n * sizeof *steps))) {
-		say(d, "cannot undo: out of memory");
-		return 0;
-	}
-	run_steps_taken(d->run, steps, n);
-	d->cfg->replay = steps;
-	d->cfg->nreplay = n - 1;
+	if (d->nmoved)
+		d->nmoved--;
+	keep = d->nmoved;
 	d->view.step = 1;               /* undo is stepping */
 	d->view.message = NULL;
+	/* Each side replays its own steps: the same keys need not have moved both. */
+	for (int k = 0; k < d->nsides; k++) {
+		d->sides[k].replay = steps[k];
+		d->sides[k].nreplay = n[k];
+	}
 	rc = restart(d);
-	d->cfg->replay = NULL;          /* the run has its own copy */
-	d->cfg->nreplay = 0;
-	free(steps);
+	for (int k = 0; k < d->nsides; k++) {
+		d->sides[k].replay = NULL;      /* each run has its own copy */
+		d->sides[k].nreplay = 0;
+	}
+	d->nmoved = keep;               /* the keys before the one undone still count */
+out:
+	for (int k = 0; k < d->nsides; k++)
+		free(steps[k]);
 	return rc;
 }
 
@@ -408,12 +620,16 @@ static int toggle_step(struct dash *d)
 	d->nqueue = 0;
 	if (d->cfg->step) {
 		d->view.step = !d->view.step;
-		run_set_pace(d->run, d->view.step ? 0 : d->view.pace_ms);
+		for (int k = 0; k < d->nsides; k++) {
+			run_set_pace(d->sides[k].run, d->view.step ? 0 : d->view.pace_ms);
+			if (d->view.step)
+				run_set_paused(d->sides[k].run, 0);
+			run_set_step(d->sides[k].run, d->view.step);
+		}
 		if (d->view.step) {
 			d->view.paused = 0;
-			run_set_paused(d->run, 0);
+			d->advance_ns = 0;      /* stepping: the next order waits for ] */
 		}
-		run_set_step(d->run, d->view.step);
 		return 0;
 	}
 	d->cfg->step = 1;
@@ -446,6 +662,66 @@ static void drop_marker(struct dash *d)
 	say(d, "%s dropped in the recording", label);
 }
 
+/* ---- --schedule all ------------------------------------------------------- */
+
+/* The running tally under the panels, a line per strategy in the order they
+ * play ("naive: 3 of 4 orders played show a lost update (6 in all)"), then the
+ * host's caption. */
+static void tally(struct dash *d)
+{
+	const struct viz_orders *o = d->host->orders;
+	size_t len = 0;
+
+	d->caption[0] = '\0';
+	for (int i = 0; i < o->n; ) {
+		int played = 0, lost = 0, j;
+
+		for (j = i; j < o->n && o->v[j].strategy == o->v[i].strategy; j++) {
+			played += d->played[j].played;
+			lost += d->played[j].lost;
+		}
+		if (len < sizeof d->caption)
+			len += (size_t)snprintf(d->caption + len, sizeof d->caption - len,
+			                        "%s%s: %d of %d order%s played show%s a %s (%d in all)",
+			                        len ? "\n" : "", d->cfg->scenario->strategies
+			                        [o->v[i].strategy].name, lost, played,
+			                        played == 1 ? "" : "s", played == 1 ? "s" : "",
+			                        d->cfg->scenario->words.anomaly, j - i);
+		i = j;
+	}
+	if (d->host->caption && len < sizeof d->caption)
+		snprintf(d->caption + len, sizeof d->caption - len, "\n%s", d->host->caption);
+	d->view.caption = d->caption;
+}
+
+/* Point the configuration at order I, and say so in the title. */
+static void set_order(struct dash *d, int i)
+{
+	const struct viz_order *o = &d->host->orders->v[i];
+
+	d->order = i;
+	d->cfg->schedule = o->schedule;
+	d->cfg->strategies[0] = o->strategy;
+	snprintf(d->heading, sizeof d->heading, "order %d of %d: %s", o->index, o->count,
+	         o->schedule);
+	d->view.heading = d->heading;
+}
+
+/* ] and [ (and an order that finished playing): start order I afresh. */
+static int go_order(struct dash *d, int i)
+{
+	if (!d->host->orders)
+		return 0;
+	if (i < 0 || i >= d->host->orders->n) {
+		say(d, i < 0 ? "this is the first order: ] goes to the next"
+		    : "that was the last order: q ends and prints the summary");
+		return 0;
+	}
+	set_order(d, i);
+	d->view.message = NULL;
+	return restart(d);
+}
+
 /* Handle key CH.  Returns 1 to leave the dashboard. */
 static int key(struct dash *d, int ch)
 {
@@ -462,8 +738,7 @@ static int key(struct dash *d, int ch)
 		} else if (d->cfg->step && d->view.step) {
 			say(d, "in step mode the number keys move the threads; s lets the run play");
 		} else if (!d->waited) {
-			d->view.paused = !d->view.paused;
-			run_set_paused(d->run, d->view.paused);
+			set_paused(d, !d->view.paused);
 		}
 		break;
 	case '+':
@@ -528,10 +803,8 @@ static int key(struct dash *d, int ch)
 		break;
 	case 'p':
 	case 'P':
-		if (d->view.present && !d->cfg->step && !d->waited) {
-			d->view.paused = !d->view.paused;
-			run_set_paused(d->run, d->view.paused);
-		}
+		if (d->view.present && !d->cfg->step && !d->waited)
+			set_paused(d, !d->view.paused);
 		break;
 	case 'm':
 	case 'M':
@@ -545,6 +818,16 @@ static int key(struct dash *d, int ch)
 	case 's':
 	case 'S':
 		if (toggle_step(d) != 0)
+			return 1;
+		break;
+	case ']':
+	case KEY_NPAGE:
+		if (go_order(d, d->order + 1) != 0)
+			return 1;
+		break;
+	case '[':
+	case KEY_PPAGE:
+		if (go_order(d, d->order - 1) != 0)
 			return 1;
 		break;
 	}
@@ -575,25 +858,40 @@ static void loop(struct dash *d)
 			 * last step can finish the run within the loop that granted it. */
 			struct viz_view before = d->view;
 
-			d->view.awaiting = run_step_awaiting(d->run);
-			d->view.replaying = run_replaying(d->run);
-			d->view.nsteps = run_steps_taken(d->run, NULL, 0);   /* -1: unknown */
+			d->view.awaiting = d->view.replaying = 0;
+			d->view.nsteps = 0;
+			for (int k = 0; k < d->nsides; k++) {
+				struct run *r = d->sides[k].run;
+				int taken = run_steps_taken(r, NULL, 0);     /* -1: unknown */
+
+				d->view.awaiting |= run_step_awaiting(r);
+				d->view.replaying |= run_replaying(r);
+				if (k == 0 || taken < 0 || (d->view.nsteps >= 0 && taken > d->view.nsteps))
+					d->view.nsteps = taken;
+			}
 			if (d->view.awaiting != before.awaiting ||
 			    d->view.replaying != before.replaying || d->view.nsteps != before.nsteps)
 				dirty = 1;
 		}
-		n = run_drain(d->run, on_event, d);
+		n = 0;
+		drain(d, &n);
 		if (n)
 			dirty = 1;
 		if (d->cfg->step)
 			step_queue(d);
-		if (!d->waited && run_finished(d->run)) {
+		if (!d->waited && all_finished(d)) {
 			finish(d);
 			dirty = 1;
 			if (d->st != RUN_OK)
 				return;         /* the database was lost: say so after endwin */
 		}
 		now = mono_ns();
+		if (d->advance_ns && now >= d->advance_ns && !d->view.step) {
+			if (go_order(d, d->order + 1) != 0 || !d->run)
+				return;
+			dirty = 1;
+			continue;
+		}
 		if (!d->waited)
 			d->view.clock_ns = d->virtual ? viz_rec_run_ns(&d->rec) : now - d->t0_ns;
 		if ((dirty || !d->waited) && now - last_draw >= FRAME_MS * 1000000LL) {
@@ -660,15 +958,61 @@ static char *step_schedule(const struct trace_lines *tokens)
 	return s;
 }
 
+/* --schedule all and -b sqlite,postgres: the dashboard closed; hand the runs to
+ * whoever prints what they showed.  Returns the exit status. */
+static int end_multi(struct dash *d, struct finish_opts *fin)
+{
+	struct viz_side_end ends[VIZ_RUNS];
+	char *schedules[VIZ_RUNS] = { NULL };
+	int status;
+
+	if (d->host->orders) {
+		/* The orders played were handed over as each ended: this run is only
+		 * cleaned up.  A safe strategy's anomaly is the caller's to count. */
+		fin->quiet = 1;
+		status = run_finish(d->sides[0].run, d->st, fin);
+		d->sides[0].run = NULL;
+		return status == EX_ANOMALY ? 0 : status;
+	}
+	drain(d, NULL);
+	for (int k = 0; k < d->nsides; k++) {
+		struct side *s = &d->sides[k];
+
+		ends[k] = (struct viz_side_end){ .run = s->run, .st = s->st,
+		                                 .cut_short = s->stopped_early };
+		if (s->cfg.step) {
+			ends[k].trace = &s->lines;
+			if (s->cfg.ops == 1 && !s->retried && s->tokens.n)
+				ends[k].schedule = schedules[k] = step_schedule(&s->tokens);
+		}
+		s->run = NULL;                  /* report() finishes it */
+	}
+	status = d->host->sides->report(d->host->sides->arg, ends, d->nsides, fin->interrupted);
+	for (int k = 0; k < d->nsides; k++)
+		free(schedules[k]);
+	return status;
+}
+
 int viz_run(struct run_config *cfg, const struct viz_host *host)
 {
 	struct dash d = { .cfg = cfg, .host = host, .cast = host->cast,
-	                  .recording = host->cast || host->svg };
+	                  .recording = host->cast || host->svg, .nsides = 1 };
 	struct finish_opts fin = { .out = stdout };
 	double cpu0, t0;
 	char *schedule = NULL;
 	int status;
 
+	d.sides[0].db = cfg->db;
+	d.sides[0].where = cfg->where;
+	if (host->sides) {
+		d.nsides = VIZ_RUNS;
+		for (int k = 0; k < VIZ_RUNS; k++) {
+			d.sides[k].db = host->sides->db[k];
+			d.sides[k].where = host->sides->where[k];
+		}
+		d.recording = 0;
+		d.cast = NULL;
+	}
 	d.view.caption = host->caption;
 	d.view.present = host->present;
 	d.view.hidden = host->hidden;
@@ -680,18 +1024,37 @@ int viz_run(struct run_config *cfg, const struct viz_host *host)
 	if (!getenv("RACELAB_PACE_MS"))
 		cfg->pace_ms = VIZ_PACE_MS;
 	d.view.pace_ms = cfg->pace_ms;
-	d.view.backend = cfg->db->name;
+	d.view.backend = host->sides ? "sqlite,postgres" : cfg->db->name;
 	d.view.row_locks = cfg->db->row_locks;
 	d.view.step = cfg->step;
-	d.virtual = host->cast && cast_clock_kind(host->cast) == CAST_VIRTUAL;
+	d.virtual = d.cast && cast_clock_kind(d.cast) == CAST_VIRTUAL;
+	if (host->orders) {
+		/* Each order is a scheduled run in step mode that plays by itself until
+		 * s stops it: its steps are the schedule's, its trace is kept. */
+		if (!(d.played = calloc((size_t)host->orders->n, sizeof *d.played))) {
+			fprintf(stderr, "racelab: out of memory\n");
+			return EX_SOFTWARE;
+		}
+		d.recording = 0;
+		d.cast = NULL;
+		cfg->ops = 1;
+		cfg->nstrategies = 1;
+		set_order(&d, 0);
+		tally(&d);
+		d.view.orders = 1;
+	}
+	if ((host->orders || host->sides) && cfg->schedule)
+		cfg->step = 1;          /* as --schedule --step, then s: it plays */
 
 	if (begin_run(&d) != 0) {
 		fprintf(stderr, "racelab: %s\n", d.err);
+		free(d.played);
 		return d.st == RUN_UNAVAILABLE ? EX_UNAVAILABLE : EX_SOFTWARE;
 	}
-	if (viz_screen_open_recorded(stdout, stdin, NULL, host->cast) != 0) {
+	if (viz_screen_open_recorded(stdout, stdin, NULL, d.cast) != 0) {
 		end_run(&d);
 		free_run(&d);
+		free(d.played);
 		fprintf(stderr, "racelab: cannot start the dashboard on this terminal;"
 		        " try --no-ui\n");
 		return EX_SOFTWARE;
@@ -726,29 +1089,39 @@ int viz_run(struct run_config *cfg, const struct viz_host *host)
 	}
 	d.drawing = 0;
 	viz_screen_close();
-	if (d.run && host->svg)
+	if (d.run && host->svg && d.recording)
 		viz_svg_write(&d.rec, host->svg, host->svg_dark ? SVG_DARK : SVG_LIGHT);
 	bench_note(&d, thread_cpu_s() - cpu0, (double)mono_ns() / 1e9 - t0);
 	if (!d.run) {                   /* a restart could not create the new run */
 		fprintf(stderr, "racelab: %s\n", d.err);
+		free(d.played);
 		return d.st == RUN_UNAVAILABLE ? EX_UNAVAILABLE : EX_SOFTWARE;
 	}
 
 	fin.cut_short = d.stopped_early;        /* the counts are for what ran */
+	host->watch(NULL);              /* a signal from now on has no run to stop */
+	if (host->orders || host->sides) {
+		status = end_multi(&d, &fin);
+		d.run = NULL;
+		free_run(&d);
+		free(d.played);
+		return status;
+	}
 	if (cfg->step) {
 		/* As a --schedule run prints it: the trace, the result, then the report,
 		 * which names the steps taken as a schedule that replays them. */
-		run_drain(d.run, on_event, &d);
-		for (size_t i = 0; i < d.lines.n; i++)
-			printf("%s\n", d.lines.v[i]);
-		fin.trace_printed = d.lines.n > 0;
-		if (cfg->ops == 1 && !d.retried && d.tokens.n)
-			schedule = step_schedule(&d.tokens);
+		struct side *s = &d.sides[0];
+
+		drain(&d, NULL);
+		for (size_t i = 0; i < s->lines.n; i++)
+			printf("%s\n", s->lines.v[i]);
+		fin.trace_printed = s->lines.n > 0;
+		if (cfg->ops == 1 && !s->retried && s->tokens.n)
+			schedule = step_schedule(&s->tokens);
 		fin.schedule = schedule;
 	}
-	host->watch(NULL);              /* a signal from now on has no run to stop */
 	status = run_finish(d.run, d.st, &fin);
-	d.run = NULL;                   /* run_finish freed it */
+	d.run = d.sides[0].run = NULL;  /* run_finish freed it */
 	free(schedule);
 	free_run(&d);
 	return status;

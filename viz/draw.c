@@ -462,9 +462,9 @@ static void lanes_label(char *buf, size_t n, const struct scn_strategy *s, int w
 
 /* ---- step mode: what comes next, who holds what, the challenge ------------- */
 
-static const char *lock_name(const struct viz_model *m)
+static const char *lock_name(const struct viz_panel *p)
 {
-	return m->row_locks ? "the row lock" : "the database write lock";
+	return p->row_locks ? "the row lock" : "the database write lock";
 }
 
 void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_model *m,
@@ -498,10 +498,10 @@ void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_m
 	} else if (holder > 0) {
 		add(&l, VS_WAIT, "%s T%d → T%d", viz_glyphs()->wait, thread, holder);
 		snprintf(text, sizeof text, "  T%d's %s waits for %s, which T%d holds until it"
-		         " commits", thread, t->step ? t->step : "step", lock_name(m), holder);
+		         " commits", thread, t->step ? t->step : "step", lock_name(&m->panels[panel]), holder);
 		if (l.width + viz_width(text) > width)
 			snprintf(text, sizeof text, "  waits for %s until T%d commits",
-			         lock_name(m), holder);
+			         lock_name(&m->panels[panel]), holder);
 		add_text(&l, VS_NORMAL, text);
 	} else if (holder < 0) {
 		add(&l, VS_WAIT, "%s T%d waits", viz_glyphs()->wait, thread);
@@ -537,7 +537,7 @@ void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_m
 	if (lane->holds_lock && lane->has_read)
 		add(&l, VS_DIM, " %s ", viz_glyphs()->dot);
 	if (lane->holds_lock)
-		add(&l, VS_BOLD, "%s", lock_name(m));
+		add(&l, VS_BOLD, "%s", lock_name(&m->panels[panel]));
 	if (!lane->has_read && !lane->holds_lock)
 		add(&l, VS_DIM, "nothing yet");
 	put_line(w, y + 1, x, width, &l);
@@ -548,7 +548,8 @@ static const char *why_safe(const struct viz_model *m, const struct viz_panel *p
 {
 	const struct scn_strategy *st = p->strategy;
 
-	if (!m->row_locks && st->why_safe_db_lock)
+	(void)m;
+	if (!p->row_locks && st->why_safe_db_lock)
 		return st->why_safe_db_lock;
 	return st->why_safe ? st->why_safe : "No order of steps breaks it.";
 }
@@ -633,7 +634,8 @@ static int panel_cols(int cols, int n, int i)
 
 static const char *sqlite_note(const struct viz_panel *p, const struct viz_view *v)
 {
-	return v->row_locks ? NULL : p->strategy->db_lock_note;
+	(void)v;
+	return p->row_locks ? NULL : p->strategy->db_lock_note;
 }
 
 /* The description texts of a panel: what it does, Django, a backend note. */
@@ -719,10 +721,11 @@ static int compute_layout(int rows, int cols, const struct viz_model *m,
 	lo->lanes = m->nthreads < rest - 1 ? m->nthreads : rest - 1;
 	spare = rest - lo->lanes - 1;           /* a row of the header at least */
 	if (m->step) {
-		/* The challenge and what each thread does next come first; then the
+		/* The challenge (not for orders played one after another: nobody is
+		 * playing against them) and what each thread does next come first; then the
 		 * whole header (the SQLite note), what each thread holds, and a second
 		 * row for the challenge's outcome. */
-		if (spare >= 3) {
+		if (spare >= 3 && !v->orders) {
 			lo->challenge = 3;
 			spare -= 3;
 		}
@@ -954,9 +957,14 @@ static void draw_panel(WINDOW *w, int y, int x, int h, int width, const struct v
 	struct line figs[3];
 
 	box_at(w, y, x, h, width);
-	putf(w, y, x + 2, iw - 2, VS_TITLE, " %s ", p->strategy->name);
+	if (p->backend)         /* several backends side by side: say whose panel it is */
+		snprintf(label, sizeof label, "%s %s %s", p->backend, viz_glyphs()->dot,
+		         p->strategy->name);
+	else
+		snprintf(label, sizeof label, "%s", p->strategy->name);
+	putf(w, y, x + 2, iw - 2, VS_TITLE, " %s ", label);
 	title_status(m, p, status, sizeof status, &sst);
-	if (viz_width(status) + viz_width(p->strategy->name) + 8 <= width)
+	if (viz_width(status) + viz_width(label) + 8 <= width)
 		putf(w, y, x + width - 3 - viz_width(status), viz_width(status) + 2, sst, " %s ",
 		     status);
 
@@ -1060,7 +1068,8 @@ static int draw_title(WINDOW *w, int cols, const struct viz_model *m,
 	cw = viz_width(config);
 	used = viz_put(w, 0, 0, cols, VS_BOLD, "racelab ");
 	used += putf(w, 0, used, cols - used, VS_BOLD, "%s: ", cfg->scenario->name);
-	used += viz_put(w, 0, used, cols - used, VS_NORMAL, cfg->scenario->title);
+	used += viz_put(w, 0, used, cols - used, v->heading ? VS_BOLD : VS_NORMAL,
+	                v->heading ? v->heading : cfg->scenario->title);
 	if (used + 2 + cw > cols)
 		return 0;
 	viz_put(w, 0, cols - cw, cw, VS_DIM, config);
@@ -1150,7 +1159,7 @@ static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
 static void draw_footer(WINDOW *w, int y, int cols, const struct viz_model *m,
                         const struct viz_view *v)
 {
-	struct { char key[8]; const char *what; int optional; } keys[8];
+	struct { char key[8]; const char *what; int optional; } keys[9];
 	int n = 0, used = 0, total = 0;
 
 #define KEY(k, w, o) (snprintf(keys[n].key, sizeof keys[n].key, "%s", k), \
@@ -1170,9 +1179,11 @@ static void draw_footer(WINDOW *w, int y, int cols, const struct viz_model *m,
 		KEY("-", "slower", m->step);
 		KEY("s", "step", !m->step);
 	}
+	if (v->orders)
+		KEY("[ ]", "order", 0);
 	if (viz_draw_shown(cols, m->npanels) < m->npanels)
 		KEY("< >", "panels", 0);
-	KEY("r", m->finished ? "run again" : "restart", 0);
+	KEY("r", m->finished ? "run again" : "restart", v->orders);
 	KEY("?", v->help ? "close help" : "help", 0);
 	KEY("q", "quit", 0);
 #undef KEY
@@ -1211,10 +1222,11 @@ void viz_draw_too_small(WINDOW *w, int npanels)
 	viz_put(w, rows / 2, 0, cols, VS_BOLD, msg);
 }
 
-void viz_draw_help(WINDOW *w, const struct viz_model *m)
+void viz_draw_help(WINDOW *w, const struct viz_model *m, const struct viz_view *v)
 {
+	int v_orders = v && v->orders;
 	const struct viz_glyphs *g = viz_glyphs();
-	struct { char key[64]; enum viz_style st; char text[112]; } l[28];
+	struct { char key[64]; enum viz_style st; char text[112]; } l[32];
 	char lines[4][WRAP_LEN];
 	int n = 0, rows, cols, width = 0, h, y, y0, x0, keyw = 0, tw;
 	const struct scn_words *words = &m->scenario->words;
@@ -1269,6 +1281,12 @@ void viz_draw_help(WINDOW *w, const struct viz_model *m)
 	HELP(g->sep, VS_DIM, "between one operation and the next");
 	HELP("so far", VS_DIM, "live figures, from the events as they come");
 	HELP("database", VS_BOLD, "at the end: counted in the database itself, and the verdict");
+	if (v_orders) {
+		HELP("] [", VS_KEY, "the next order, the previous one (PgDn, PgUp): each"
+		     " starts afresh on a fresh database");
+		HELP("order 3 of 6", VS_BOLD, "the title: the order playing, as a --schedule;"
+		     " under the panels, how many orders so far showed the anomaly");
+	}
 	if (m->step) {
 		HELP("next write: ...", VS_NORMAL, "step mode: what the thread does when you move"
 		     " it, its step and the SQL it will send");
@@ -1399,5 +1417,5 @@ void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v)
 	}
 	draw_footer(w, rows - 1, cols, m, v);
 	if (v->help)
-		viz_draw_help(w, m);
+		viz_draw_help(w, m, v);
 }

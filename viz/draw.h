@@ -38,6 +38,9 @@ struct viz_view {
 	int nsteps;             /* steps taken so far (-1: not known) */
 	const char *message;    /* why the last key did nothing, or NULL */
 	const char *caption;    /* lines under the panels, '\n'-separated, or NULL */
+	int orders;             /* --schedule all: [ and ] move between orders */
+	const char *heading;    /* the title line's text instead of the scenario's title
+	                           ("order 3 of 6: t1.read ..."), or NULL */
 
 	/* The presenter's screen (--present): */
 	int present;
@@ -68,7 +71,7 @@ void viz_draw_too_small(WINDOW *w, int npanels);
 /* Lane THREAD (1-based) of panel PANEL at (y, x), WIDTH columns. */
 void viz_draw_lane(WINDOW *w, int y, int x, int width, const struct viz_model *m,
                    int panel, int thread, const struct viz_view *v);
-void viz_draw_help(WINDOW *w, const struct viz_model *m);
+void viz_draw_help(WINDOW *w, const struct viz_model *m, const struct viz_view *v);
 /* Step mode: under lane THREAD, ROWS (1 or 2) rows from Y: what it does next, or
  * whom it waits for; then what it holds. */
 void viz_draw_lane_detail(WINDOW *w, int y, int x, int width, const struct viz_model *m,

@@ -40,25 +40,40 @@ int viz_model_init(struct viz_model *m, const struct run_config *cfg)
 	m->cost = cfg->scenario->anomaly_cost;
 	m->step = cfg->step;
 	m->row_locks = cfg->db && cfg->db->row_locks;
-	m->npanels = cfg->nstrategies;
 	m->nthreads = cfg->threads;
-	for (int i = 0; i < m->npanels; i++) {
+	return viz_model_add(m, cfg);
+}
+
+int viz_model_add(struct viz_model *m, const struct run_config *cfg)
+{
+	int first = m->npanels;
+
+	if (first + cfg->nstrategies > VIZ_PANELS || cfg->threads != m->nthreads) {
+		viz_model_done(m);
+		return -1;
+	}
+	m->npanels += cfg->nstrategies;
+	for (int i = first; i < m->npanels; i++) {
 		struct viz_panel *p = &m->panels[i];
 
-		p->strategy = &cfg->scenario->strategies[cfg->strategies[i]];
+		p->strategy = &cfg->scenario->strategies[cfg->strategies[i - first]];
 		p->uses_resources = scn_has_effect(p->strategy, EFF_USES);
+		p->row_locks = cfg->db && cfg->db->row_locks;
 		p->lanes = calloc((size_t)m->nthreads, sizeof *p->lanes);
 		if (!p->lanes) {
 			viz_model_done(m);
 			return -1;
 		}
 	}
+	if (++m->nruns > 1)     /* several backends: every panel says which it is */
+		for (int i = 0; i < m->npanels; i++)
+			m->panels[i].backend = i < first ? m->cfg->db->title : cfg->db->title;
 	return 0;
 }
 
 void viz_model_done(struct viz_model *m)
 {
-	for (int i = 0; i < SCN_STRATEGIES; i++) {
+	for (int i = 0; i < VIZ_PANELS; i++) {
 		free(m->panels[i].lanes);
 		m->panels[i].lanes = NULL;
 	}
@@ -297,7 +312,7 @@ static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane 
 	}
 	/* With row locks, a row locked or written inside a transaction is held until
 	 * COMMIT or ROLLBACK: whoever waits for it waits for this lane. */
-	if (lane->in_txn && m->row_locks && (t->role == ROLE_LOCK || scn_role_writes(t->role)) &&
+	if (lane->in_txn && p->row_locks && (t->role == ROLE_LOCK || scn_role_writes(t->role)) &&
 	    lane->nlocked < VIZ_LANE_KEYS) {
 		int held = 0;
 
@@ -310,7 +325,7 @@ static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane 
 	case ROLE_BEGIN:
 		lane->in_txn = 1;
 		lane->pending = 0;
-		lane->holds_lock = (t->effects & EFF_LOCKS) && !m->row_locks;
+		lane->holds_lock = (t->effects & EFF_LOCKS) && !p->row_locks;
 		return;
 	case ROLE_COMMIT:
 		/* Inside a transaction, others see the writes only now. */
@@ -325,7 +340,7 @@ static void step_done(struct viz_model *m, struct viz_panel *p, struct viz_lane 
 		lane->pending = 0;
 		return;
 	case ROLE_LOCK:
-		if (lane->in_txn && m->row_locks)
+		if (lane->in_txn && p->row_locks)
 			lane->holds_lock = 1;   /* SELECT … FOR UPDATE */
 		break;
 	default:

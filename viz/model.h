@@ -23,6 +23,8 @@
 #define VIZ_KEYS 16             /* rows or resources tracked at once per panel */
 #define VIZ_LANE_KEYS 4         /* reads a lane remembers within one operation */
 #define VIZ_CYCLE 64            /* threads a wait-for cycle may hold (-t at most) */
+#define VIZ_RUNS 2              /* runs one dashboard shows side by side (one per backend) */
+#define VIZ_PANELS (VIZ_RUNS * SCN_STRATEGIES)
 
 enum viz_tok_kind {
 	TOK_STEP,               /* a step that ran SQL */
@@ -118,9 +120,12 @@ struct viz_key {
 	                           start as their first read says) */
 };
 
-/* One strategy's panel. */
+/* One strategy's panel (of one run: with several backends, one per backend). */
 struct viz_panel {
 	const struct scn_strategy *strategy;
+	const char *backend;            /* its backend's title ("SQLite"), for the panel title
+	                                   when the model holds several runs; else NULL */
+	int row_locks;                  /* its backend locks rows (else the whole database) */
 	int uses_resources;             /* the strategy has EFF_USES steps: its anomaly is a
 	                                   second use, else an overwritten value */
 	struct viz_lane *lanes;         /* [threads] */
@@ -158,10 +163,12 @@ struct viz_model {
 	const struct scenario *scenario;
 	int cost;                       /* money one extra use gives away */
 	int step;                       /* step mode: lanes say what comes next */
-	int row_locks;                  /* the backend locks rows (else the database) */
+	int row_locks;                  /* the first run's backend locks rows (else the
+	                                   database); each panel knows its own */
 	int npanels;
+	int nruns;                      /* runs whose panels the model holds (viz_model_add) */
 	int nthreads;
-	struct viz_panel panels[SCN_STRATEGIES];
+	struct viz_panel panels[VIZ_PANELS];
 	int64_t events;                 /* events seen */
 	int64_t now_ns;                 /* run clock of the latest event */
 	int finished;                   /* run_wait() is done: results are attached */
@@ -171,6 +178,12 @@ struct viz_model {
  * Returns 0, or -1 out of memory. */
 int viz_model_init(struct viz_model *m, const struct run_config *cfg);
 void viz_model_done(struct viz_model *m);
+/* Add the panels of another run of the same scenario, strategies and threads on
+ * another backend (CFG): its events come with e->strategy counted from the first
+ * panel it added (viz_model_init's run: 0; this one: the npanels before the call).
+ * Every panel is then titled with its backend.  Returns 0, or -1 out of memory or
+ * out of room. */
+int viz_model_add(struct viz_model *m, const struct run_config *cfg);
 
 /* Feed one event (an ev_fn for run_drain). */
 void viz_model_event(const struct event *e, void *model);

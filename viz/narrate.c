@@ -42,7 +42,7 @@ static void done(const struct viz_model *m, int panel, char *buf, size_t n)
 	switch (t->role) {
 	case ROLE_READ:
 	case ROLE_LOCK:
-		if (t->role == ROLE_LOCK && m->row_locks)
+		if (t->role == ROLE_LOCK && p->row_locks)
 			snprintf(buf, n, "T%d read %s = %lld under the row's lock: the others wait"
 			         " at theirs until T%d commits", self, w->value, (long long)t->value,
 			         self);
@@ -95,7 +95,7 @@ static void done(const struct viz_model *m, int panel, char *buf, size_t n)
 			snprintf(buf, n, "T%d's %s", self, t->step ? t->step : "write");
 		return;
 	case ROLE_BEGIN:
-		if ((t->effects & EFF_LOCKS) && !m->row_locks)
+		if ((t->effects & EFF_LOCKS) && !p->row_locks)
 			snprintf(buf, n, "T%d began and took the database's write lock: the others"
 			         " wait at their BEGIN until it commits", self);
 		else

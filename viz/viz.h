@@ -15,6 +15,45 @@
 #include <stdio.h>
 
 struct cast;
+struct trace_lines;
+
+/* --schedule all on the dashboard: the orders to step through.  Each plays as a
+ * scheduled run on a fresh database, one after another. */
+struct viz_order {
+	const char *schedule;           /* "t1.read t2.read t1.write t2.write" */
+	int strategy;                   /* index into the scenario's strategies */
+	int index, count;               /* its number among its strategy's orders (from
+	                                   1), and how many that strategy has */
+};
+
+struct viz_orders {
+	const struct viz_order *v;
+	int n;
+	/* Order I has been played to its end: R is its run, waited for and checked
+	 * (the dashboard frees it), TRACE its trace lines.  Called again if the
+	 * order is played again. */
+	void (*played)(void *arg, int i, struct run *r, const struct trace_lines *trace);
+	void *arg;
+};
+
+/* -b sqlite,postgres on the dashboard: one run per backend at once, their panels
+ * side by side.  When the dashboard closes, report() gets every side's run,
+ * waited for but not finished (it calls run_finish on each), and returns the
+ * exit status. */
+struct viz_side_end {
+	struct run *run;
+	enum run_status st;
+	const struct trace_lines *trace;        /* a scheduled run's trace, else NULL */
+	const char *schedule;           /* the steps taken, as a schedule, or NULL */
+	int cut_short;                  /* quit before the run was over */
+};
+
+struct viz_sides {
+	const db_backend *db[2];
+	const char *where[2];           /* -d for each (NULL: its default) */
+	int (*report)(void *arg, struct viz_side_end *ends, int n, int interrupted);
+	void *arg;
+};
 
 /* What the dashboard needs from the program around it: the signal plumbing,
  * and what the command line fixed. */
@@ -31,6 +70,8 @@ struct viz_host {
 	struct cast *cast;              /* --record: the recording, or NULL */
 	FILE *svg;                      /* --svg: where the last run's picture goes */
 	int svg_dark;                   /* --svg-theme dark */
+	const struct viz_orders *orders;        /* --schedule all, or NULL */
+	const struct viz_sides *sides;          /* -b sqlite,postgres, or NULL */
 };
 
 #define VIZ_PACE_MS 250         /* default mean delay before every step: a room can follow */
@@ -46,5 +87,12 @@ int viz_available(void);
  * it prints the last run's text report, so the numbers stay in the scrollback.
  * The environment variable RACELAB_PACE_MS, if set, replaces the default pace. */
 int viz_run(struct run_config *cfg, const struct viz_host *host);
+
+/* With host->orders: step through the orders, each played like a --schedule run
+ * (] and [ move to the next and previous; an order that finishes moves on by
+ * itself unless in step mode).  The caller prints the orders played and the
+ * summary; the status is 69, 70 or 130 if something went wrong, else 0.
+ * With host->sides: the run on both backends at once (host->sides->report
+ * prints the reports).  Neither goes with --record, --svg or --present. */
 
 #endif
