@@ -108,6 +108,8 @@ struct dash {
 	char message[160];              /* why the last key did nothing */
 	unsigned moved[UNDO_KEPT];      /* the sides each key moved (bit k: sides[k]) */
 	int nmoved;
+	int manual;                     /* a key moved or undid a step since the schedule's
+	                                   run began: the steps taken are no longer its */
 
 	/* --schedule all */
 	int order;                      /* the order playing (index into host->orders) */
@@ -552,6 +554,7 @@ static void step_queue(struct dash *d)
 				d->nmoved--;
 			}
 			d->moved[d->nmoved++] = moved;
+			d->manual = 1;
 			d->view.message = NULL;
 			if (stuck && stuck->rc == SCHED_WAITING) {
 				/* The same key moved one backend and not the other. */
@@ -593,6 +596,7 @@ static int undo(struct dash *d)
 	if (d->nmoved)
 		d->nmoved--;
 	keep = d->nmoved;
+	d->manual = 1;
 	d->view.step = 1;               /* undo is stepping */
 	d->view.message = NULL;
 	/* Each side replays its own steps: the same keys need not have moved both. */
@@ -680,11 +684,16 @@ static void tally(struct dash *d)
 			played += d->played[j].played;
 			lost += d->played[j].lost;
 		}
-		if (len < sizeof d->caption)
+		const char *name = d->cfg->scenario->strategies[o->v[i].strategy].name;
+
+		if (len < sizeof d->caption && !played)
+			len += (size_t)snprintf(d->caption + len, sizeof d->caption - len,
+			                        "%s%s: %d orders, none played yet", len ? "\n" : "",
+			                        name, j - i);
+		else if (len < sizeof d->caption)
 			len += (size_t)snprintf(d->caption + len, sizeof d->caption - len,
 			                        "%s%s: %d of %d order%s played show%s a %s (%d in all)",
-			                        len ? "\n" : "", d->cfg->scenario->strategies
-			                        [o->v[i].strategy].name, lost, played,
+			                        len ? "\n" : "", name, lost, played,
 			                        played == 1 ? "" : "s", played == 1 ? "s" : "",
 			                        d->cfg->scenario->words.anomaly, j - i);
 		i = j;
@@ -719,6 +728,7 @@ static int go_order(struct dash *d, int i)
 	}
 	set_order(d, i);
 	d->view.message = NULL;
+	d->manual = 0;
 	return restart(d);
 }
 
@@ -781,6 +791,7 @@ static int key(struct dash *d, int ch)
 		if (d->cfg->step)
 			d->view.step = 1;
 		d->view.message = NULL;
+		d->manual = 0;
 		if (restart(d) != 0)
 			return 1;
 		break;
@@ -982,7 +993,10 @@ static int end_multi(struct dash *d, struct finish_opts *fin)
 		                                 .cut_short = s->stopped_early };
 		if (s->cfg.step) {
 			ends[k].trace = &s->lines;
-			if (s->cfg.ops == 1 && !s->retried && s->tokens.n)
+			/* Played as given, the schedule is the one given (the steps began in
+			 * another order where one waited); moved by hand, the steps taken. */
+			if ((d->manual || !d->cfg->schedule) && s->cfg.ops == 1 && !s->retried &&
+			    s->tokens.n)
 				ends[k].schedule = schedules[k] = step_schedule(&s->tokens);
 		}
 		s->run = NULL;                  /* report() finishes it */
