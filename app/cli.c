@@ -329,12 +329,13 @@ static int check_step(struct cli *c, int strategies_given, char *err, size_t n)
  * has one operation per thread and, unless -t says otherwise, as many threads as
  * its tokens name.  A bad token is refused by name. */
 /* --schedule all: every order of every selected strategy, 2 threads unless -t
- * says (at most ORDERS_THREADS), one operation each; printed, not drawn. */
+ * says (at most ORDERS_THREADS), one operation each; printed, or on a terminal
+ * stepped through on the dashboard (--step: each order waits for the keys). */
 static int check_all_orders(struct cli *c, char *err, size_t n)
 {
-	if (c->step || c->present) {
+	if (c->present) {
 		snprintf(err, n, "--schedule all runs every order and prints them: it cannot"
-		             " go with %s", c->step ? "--step" : "--present");
+		             " go with --present");
 		return EX_USAGE;
 	}
 	if (c->think_ms > 0) {
@@ -722,7 +723,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		         : "a --latency sweep");
 		return EX_USAGE;
 	}
-	if (c->action == ACT_RUN && c->step && (rc = check_step(c, strategies != NULL, err, n)))
+	if (c->action == ACT_RUN && c->step && !c->all_orders &&
+	    (rc = check_step(c, strategies != NULL, err, n)))
 		return rc;
 	if (c->action == ACT_RUN && c->schedule && (rc = check_schedule(c, err, n)))
 		return rc;

@@ -556,11 +556,22 @@ static void step_queue(struct dash *d)
 			d->moved[d->nmoved++] = moved;
 			d->manual = 1;
 			d->view.message = NULL;
-			if (stuck && stuck->rc == SCHED_WAITING) {
-				/* The same key moved one backend and not the other. */
+			if (stuck && stuck->rc == SCHED_WAITING && thread) {
+				/* The same key moved one backend and not the other: the lesson. */
+				int holder = viz_lane_waits_for(&d->model, stuck->offset, thread);
+				const char *moved_on = d->sides[!(stuck - d->sides)].db->title;
+
+				if (holder > 0)
+					say(d, "T%d moved on %s; on %s it waits for T%d's lock: move T%d on"
+					    " until it commits", thread, moved_on, stuck->db->title, holder,
+					    holder);
+				else
+					say(d, "T%d moved on %s; on %s it waits for a lock", thread, moved_on,
+					    stuck->db->title);
+			} else if (stuck && stuck->rc != SCHED_GRANTED) {
 				refusal(d, stuck, thread, stuck->rc, why, sizeof why);
-				say(d, "%s on %s; on %s it cannot: %s", thread ? "moved" : "the next step",
-				    d->sides[!(stuck - d->sides)].db->title, stuck->db->title, why);
+				say(d, "moved on %s; not on %s: %s", d->sides[!(stuck - d->sides)].db->title,
+				    stuck->db->title, why);
 			}
 			continue;
 		}
