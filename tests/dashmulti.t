@@ -100,7 +100,9 @@ for my $b (backends()) {
     # --step: every order waits for the keys, so each screen is known.
     start($s, 100, 32, "product -s naive --schedule all --step $db", TMPDIR => $tmp,
           RACELAB_PACE_MS => 20);
-    my $t = wait_for($s, qr/order 1 of 6: t1\.read t1\.write t2\.read t2\.write/, 'order 1');
+    # The whole first frame: the title, the tally and the footer.
+    my $t = wait_for($s, qr/order 1 of 6: t1\.read t1\.write t2\.read t2\.write.*\[ \]\s+order/s,
+                     'order 1');
     ok($t, "$backend orders: the title names order 1 of 6 and its schedule");
     like($t // '', qr/naive: 6 orders, none played yet/, "$backend orders: the tally, before any");
     like($t // '', qr/\[ \]\s+order/, "$backend orders: the footer names the keys for orders");
@@ -149,7 +151,9 @@ for my $b (backends()) {
 {
     my $s = 'orders-80';
     start($s, 80, 24, 'product --schedule all', TMPDIR => private_tmp(), RACELAB_PACE_MS => 10);
-    my $t = wait_for($s, qr/order 2 of 6: t1\.read t2\.read t1\.write t2\.write/, 'order 2');
+    my $t = wait_for($s, sub { $_[0] =~ /order 2 of 6: t1\.read t2\.read t1\.write t2\.write/
+                               && $_[0] =~ /─ naive / && $_[0] =~ /^ naive: \d of \d order/m },
+                     'order 2');
     ok($t, '80x24 orders: order 1 plays and order 2 follows by itself');
     ok(fits($t, 80), '80x24 orders: nothing runs past the edge');
     like($t // '', qr/─ naive /, '80x24 orders: the panel of the strategy playing');

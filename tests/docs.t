@@ -14,7 +14,8 @@
 #    not; /re/: it matches).  A check whose command the file does not show fails,
 #    and so does an expectation left on a line the reader copies.  Commands
 #    without -n get a small one, so the suite stays quick, unless their check
-#    names an outcome.  -b postgres runs against $RACELAB_TEST_PG.
+#    names an outcome.  -b postgres (and -b sqlite,postgres) runs against
+#    $RACELAB_TEST_PG.
 #  - Every lesson's demo, run as `racelab lesson N --no-ui` (stdin is no
 #    terminal, so it does not pause), ends with the exit status its
 #    <!-- expect: --> line states, prints every outcome it names, shows its text
@@ -204,7 +205,8 @@ sub prepare {
     my $is = sub { my $re = shift; scalar grep { /$re/ } @w };
     my $pg = 0;
     for my $i (0 .. $#w) {
-        $pg = 1 if ($w[$i] eq '-b' || $w[$i] eq '--backend') && ($w[$i + 1] // '') eq 'postgres';
+        $pg = 1 if ($w[$i] eq '-b' || $w[$i] eq '--backend')
+                   && ($w[$i + 1] // '') =~ /^(?:postgres|sqlite,postgres|postgres,sqlite)$/;
         $pg = 1 if $w[$i] eq '--backend=postgres';
     }
     if ($pg) {
