@@ -206,6 +206,19 @@ for my $where (map { $_->[1] } @pg) {
     ok(defined $exp, 'both: the text run prints the side-by-side table');
     is($got, $exp, 'both: the side-by-side table and where each waits, as the text run prints them');
 
+    # 80x24: the panels are narrow (steps by their first letter), and the wait
+    # is still marked on the step that waited.
+    $s = 'both-80';
+    start($s, 80, 24, "product -s locked -b sqlite,postgres -d \"$where\" --schedule \"$schedule\"",
+          TMPDIR => private_tmp(), RACELAB_PACE_MS => 20);
+    $t = wait_for($s, sub { (() = $_[0] =~ /✓ ok: all 2 sales counted/g) == 2 }, 'both verdicts');
+    ok(fits($t, 80), 'both 80x24: nothing runs past the edge');
+    like(panel_text($t // '', 80, 2, 0), qr/T2 B⏳ L 1 W 2 C/, 'both 80x24: SQLite\'s T2 waited at B');
+    like(panel_text($t // '', 80, 2, 1), qr/T2 B L⏳ 1 W 2 C/, 'both 80x24: PostgreSQL\'s at L');
+    press($s, 'q');
+    like(wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit') // '', qr/racelab-exit=0/,
+         'both 80x24: q exits 0');
+
     # Step mode: a key moves a thread on the backend that can take it.
     $s = 'both-step';
     start($s, 132, 40, "product -s locked -t 2 --step -b sqlite,postgres -d \"$where\"",

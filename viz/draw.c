@@ -351,6 +351,10 @@ static void render_token(struct line *l, const struct viz_token *t, struct form 
 	case TS_DONE:
 		break;
 	}
+	/* Narrow, the glyph after the letter alone says the step waited: "B⏳". */
+	if (t->waited && f.letters && t->role != ROLE_ROLLBACK &&
+	    (f.step || t->wait_ns >= SHOW_WAIT_NS))
+		snprintf(name + strlen(name), sizeof name - strlen(name), "%s", g->wait);
 	if (t->has_value)
 		add(l, st, "%s %lld", name, (long long)t->value);
 	else if (t->has_arg)
