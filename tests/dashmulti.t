@@ -184,9 +184,9 @@ for my $where (map { $_->[1] } @pg) {
     my ($sq, $pq) = map { panel_text($t // '', 132, 2, $_) } 0, 1;
     like($sq, qr/─ SQLite · locked /, 'both: the left panel is SQLite\'s, titled with the strategy');
     like($pq, qr/─ PostgreSQL · locked /, 'both: the right panel is PostgreSQL\'s');
-    like($sq, qr/T2 begin \(waited\) lock 1 write 2 commit/,
+    like($sq, qr/T2 begin \(waited[^)]*\) lock 1 write 2 commit/,
          'both: on SQLite T2 waited at begin (BEGIN IMMEDIATE)');
-    like($pq, qr/T2 begin lock 1 \(waited\) write 2 commit/,
+    like($pq, qr/T2 begin lock 1 \(waited[^)]*\) write 2 commit/,
          'both: on PostgreSQL T2 waited at lock (FOR UPDATE)');
     like($sq, qr/✓ ok: all 2 sales counted/, 'both: SQLite\'s verdict');
     like($pq, qr/✓ ok: all 2 sales counted/, 'both: PostgreSQL\'s verdict');

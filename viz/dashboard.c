@@ -141,6 +141,13 @@ static void frame(struct dash *d)
 	d->frames++;
 }
 
+/* A run whose trace the dashboard keeps: step mode's, printed when it closes,
+ * and any scheduled run's (an order's, a side's), for whoever reports it. */
+static int tracing(const struct run_config *cfg)
+{
+	return cfg->step || cfg->schedule;
+}
+
 /* Every event goes to the model; in step mode to the trace too, and each step
  * taken to the list that becomes the report's schedule. */
 static void on_event(const struct event *e, void *arg)
@@ -165,7 +172,7 @@ static void on_event(const struct event *e, void *arg)
 	} else {
 		viz_model_event(e, &d->model);
 	}
-	if (!s->cfg.step)
+	if (!tracing(&s->cfg))
 		return;
 	trace_event(e, &s->trace);
 	if (e->kind == EV_RETRY)
@@ -216,7 +223,7 @@ static void free_side(struct side *s)
 {
 	run_free(s->run);
 	s->run = NULL;
-	if (s->cfg.step) {
+	if (tracing(&s->cfg)) {
 		trace_done(&s->trace);
 		trace_lines_clear(&s->lines);
 		trace_lines_clear(&s->tokens);
@@ -252,7 +259,7 @@ static int new_side(struct dash *d, int k)
 	}
 	rc = k == 0 ? viz_model_init(&d->model, run_config(s->run))
 	     : viz_model_add(&d->model, run_config(s->run));
-	if (rc == 0 && s->cfg.step) {
+	if (rc == 0 && tracing(&s->cfg)) {
 		s->names[0] = s->cfg.scenario->strategies[s->cfg.strategies[0]].name;
 		if (trace_init(&s->trace, s->names, 1, s->cfg.threads, trace_lines_add,
 		               &s->lines) != 0) {
@@ -627,14 +634,16 @@ out:
 	return rc;
 }
 
-/* s: step mode on or off.  A free run has no scheduler: it starts over in step
- * mode, with its first strategy, as --step would. */
+/* s: step mode on or off.  A run that is not in step mode (a free run, a
+ * schedule playing) starts over in step mode, with its first strategy, as
+ * --step would. */
 static int toggle_step(struct dash *d)
 {
 	d->view.message = NULL;
 	d->nqueue = 0;
 	if (d->cfg->step) {
 		d->view.step = !d->view.step;
+		d->manual = 1;          /* the steps taken are the person's now */
 		for (int k = 0; k < d->nsides; k++) {
 			run_set_pace(d->sides[k].run, d->view.step ? 0 : d->view.pace_ms);
 			if (d->view.step)
@@ -649,9 +658,11 @@ static int toggle_step(struct dash *d)
 	}
 	d->cfg->step = 1;
 	d->cfg->nstrategies = 1;
-	if (!d->host->threads_given || d->cfg->threads > VIZ_STEP_THREADS)
+	/* A schedule keeps its threads and its one operation each. */
+	if (!d->cfg->schedule &&
+	    (!d->host->threads_given || d->cfg->threads > VIZ_STEP_THREADS))
 		d->cfg->threads = 2;
-	if (!d->host->ops_given)
+	if (!d->cfg->schedule && !d->host->ops_given)
 		d->cfg->ops = 1;
 	d->cfg->think_ms = 0;
 	d->view.step = 1;
@@ -740,6 +751,10 @@ static int go_order(struct dash *d, int i)
 	set_order(d, i);
 	d->view.message = NULL;
 	d->manual = 0;
+	/* Playing, an order is a plain scheduled run, as --schedule all runs it
+	 * (a step its thread skips takes its turn, so the trace is the same);
+	 * stepping, a step-mode run. */
+	d->cfg->step = d->view.step;
 	return restart(d);
 }
 
@@ -1002,7 +1017,7 @@ static int end_multi(struct dash *d, struct finish_opts *fin)
 
 		ends[k] = (struct viz_side_end){ .run = s->run, .st = s->st,
 		                                 .cut_short = s->stopped_early };
-		if (s->cfg.step) {
+		if (tracing(&s->cfg)) {
 			ends[k].trace = &s->lines;
 			/* Played as given, the schedule is the one given (the steps began in
 			 * another order where one waited); moved by hand, the steps taken. */
@@ -1068,8 +1083,6 @@ int viz_run(struct run_config *cfg, const struct viz_host *host)
 		tally(&d);
 		d.view.orders = 1;
 	}
-	if ((host->orders || host->sides) && cfg->schedule)
-		cfg->step = 1;          /* as --schedule --step, then s: it plays */
 
 	if (begin_run(&d) != 0) {
 		fprintf(stderr, "racelab: %s\n", d.err);
