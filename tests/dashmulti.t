@@ -146,6 +146,22 @@ for my $b (backends()) {
     is_deeply([grep { !/^\.\.?$/ } readdir $dh], [], "$backend orders: no database left behind");
 }
 
+# Quit after one order: the text holds that order, and says the others were not played.
+{
+    my $s = 'orders-one';
+    start($s, 100, 32, 'product -s naive --schedule all --step', TMPDIR => private_tmp());
+    ok(wait_for($s, qr/your move/, 'step mode'), 'one order: step mode');
+    press($s, qw(n n n n));
+    ok(wait_for($s, qr/naive: 0 of 1 order played/, 'order 1 played'), 'one order: played');
+    press($s, 'q');
+    my $t = wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit');
+    like($t // '', qr/racelab-exit=0/, 'one order: q exits 0');
+    my $all = scrollback($s);
+    is(scalar(() = $all =~ /^naive\s+\d+\s+t\d\./mg), 1, 'one order: one line, for the order played');
+    like($all, qr/^naive: 0 of 1 orders show a lost update \(1 distinct executions\); 5 of its 6 orders were not played$/m,
+         'one order: the summary counts what was played, and says what was not');
+}
+
 # 80x24: the order, its lanes and the tally fit; an order played by itself is
 # followed by the next without a key.
 {
