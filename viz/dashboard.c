@@ -790,8 +790,8 @@ static int key(struct dash *d, int ch)
 	case '>':
 	case '.': {
 		/* Not every panel fits: page through them, wrapping round. */
-		int n = viz_draw_shown(COLS, d->model.npanels);
-		int first = viz_draw_first(COLS, d->model.npanels, d->view.first_panel);
+		int n = viz_draw_shown_of(COLS, &d->model);
+		int first = viz_draw_first_of(COLS, &d->model, d->view.first_panel);
 
 		if (n >= d->model.npanels)
 			break;

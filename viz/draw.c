@@ -706,12 +706,30 @@ int viz_draw_first(int cols, int npanels, int first)
 	return first < 0 ? 0 : first > last ? last : first;
 }
 
+int viz_draw_shown_of(int cols, const struct viz_model *m)
+{
+	int n = viz_draw_shown(cols, m->npanels), per = m->nruns > 1 ? m->npanels / m->nruns : 0;
+
+	/* Several backends that do not all fit: whole backends a page, if one fits. */
+	if (per && n < m->npanels && n >= per)
+		n -= n % per;
+	return n;
+}
+
+int viz_draw_first_of(int cols, const struct viz_model *m, int first)
+{
+	int n = viz_draw_shown_of(cols, m), last = m->npanels - n;
+
+	if (m->nruns > 1 && n < m->npanels && first > 0)
+		first -= first % n;     /* a page starts where a backend's panels do */
+	return first < 0 ? 0 : first > last ? last : first;
+}
+
 static int compute_layout(int rows, int cols, const struct viz_model *m,
                           const struct viz_view *v, struct layout *lo)
 {
 	int inner = rows - 3 - 2, rest = inner - 7, hdr = 1, spare;
-	int n = viz_draw_shown(cols, m->npanels), first = viz_draw_first(cols, m->npanels,
-	                                                                  v->first_panel);
+	int n = viz_draw_shown_of(cols, m), first = viz_draw_first_of(cols, m, v->first_panel);
 
 	memset(lo, 0, sizeof *lo);
 	if (!viz_draw_fits(rows, cols, n))
@@ -1135,10 +1153,10 @@ static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
 	else
 		snprintf(speed, sizeof speed, "full speed");
 	sw = viz_width(speed);
-	if (viz_draw_shown(cols, m->npanels) < m->npanels) {
+	if (viz_draw_shown_of(cols, m) < m->npanels) {
 		/* Not every strategy fits: say which are shown, and how to see the rest. */
-		int n = viz_draw_shown(cols, m->npanels);
-		int first = viz_draw_first(cols, m->npanels, v->first_panel);
+		int n = viz_draw_shown_of(cols, m);
+		int first = viz_draw_first_of(cols, m, v->first_panel);
 
 		used += putf(w, 1, used, cols - used, VS_NORMAL, "   ");
 		used += n == 1
@@ -1185,7 +1203,7 @@ static void draw_footer(WINDOW *w, int y, int cols, const struct viz_model *m,
 	}
 	if (v->orders)
 		KEY("[ ]", "order", 0);
-	if (viz_draw_shown(cols, m->npanels) < m->npanels)
+	if (viz_draw_shown_of(cols, m) < m->npanels)
 		KEY("< >", "panels", 0);
 	KEY("r", m->finished ? "run again" : "restart", v->orders);
 	KEY("?", v->help ? "close help" : "help", 0);
@@ -1411,8 +1429,8 @@ void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v)
 	if (cap > 0)
 		draw_caption(w, rows - 1 - cap, cols, v->caption, cap);
 	draw_status(w, cols, m, v, draw_title(w, cols, m, v));
-	n = viz_draw_shown(cols, m->npanels);
-	first = viz_draw_first(cols, m->npanels, v->first_panel);
+	n = viz_draw_shown_of(cols, m);
+	first = viz_draw_first_of(cols, m, v->first_panel);
 	for (int i = first; i < first + n; i++) {
 		int pw = panel_cols(cols, n, i - first);
 

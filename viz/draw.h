@@ -60,6 +60,11 @@ int viz_draw_shown(int cols, int npanels);
 /* The first panel shown for the view's wish FIRST (clamped so the last page is full). */
 int viz_draw_first(int cols, int npanels, int first);
 
+/* The same for model M: with several backends, a page holds whole backends
+ * when one backend's panels fit. */
+int viz_draw_shown_of(int cols, const struct viz_model *m);
+int viz_draw_first_of(int cols, const struct viz_model *m, int first);
+
 /* Whether a ROWS x COLS screen can show NPANELS panels. */
 int viz_draw_fits(int rows, int cols, int npanels);
 
