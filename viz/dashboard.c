@@ -118,6 +118,7 @@ struct dash {
 	int64_t advance_ns;             /* when the next order starts by itself (0: not) */
 	char heading[200];
 	char caption[1024];
+	char note[96];                  /* the status line's word on what comes next */
 
 	/* --record, --svg */
 	struct cast *cast;
@@ -311,6 +312,7 @@ static int begin_run(struct dash *d)
 	d->nqueue = 0;
 	d->nmoved = 0;
 	d->advance_ns = 0;
+	d->view.note = NULL;
 	d->view.paused = d->cfg->paused;
 	d->host->watch(d->run);         /* a signal stops it; the loop then stops the rest */
 	/* Workers inherit this mask: resizes and Ctrl-Z go to the UI thread only. */
@@ -412,9 +414,19 @@ static void finish(struct dash *d)
 		d->played[d->order].lost = results[0]->check.anomalies > 0;
 		tally(d);
 		/* Playing on its own, the next order follows after a few steps' time. */
-		if (!d->view.step && d->order + 1 < o->n)
+		if (!d->view.step && d->order + 1 < o->n) {
 			d->advance_ns = mono_ns() + (int64_t)(ADVANCE_STEPS * d->view.pace_ms +
 			                                      ADVANCE_MIN_MS) * 1000000;
+			snprintf(d->note, sizeof d->note, "next: order %d of %d%s%s",
+			         o->v[d->order + 1].index, o->v[d->order + 1].count,
+			         o->v[d->order + 1].strategy != o->v[d->order].strategy ? " of " : "",
+			         o->v[d->order + 1].strategy != o->v[d->order].strategy
+			         ? d->cfg->scenario->strategies[o->v[d->order + 1].strategy].name : "");
+			d->view.note = d->note;
+		} else if (d->order + 1 == o->n) {
+			snprintf(d->note, sizeof d->note, "that was the last order: q prints them all");
+			d->view.note = d->note;
+		}
 	}
 }
 
@@ -653,6 +665,7 @@ static int toggle_step(struct dash *d)
 		if (d->view.step) {
 			d->view.paused = 0;
 			d->advance_ns = 0;      /* stepping: the next order waits for ] */
+			d->view.note = NULL;
 		}
 		return 0;
 	}

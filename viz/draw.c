@@ -1168,6 +1168,8 @@ static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
 		             ? " too narrow for all: < > show the others" : " < > others");
 		config_shown = 1;
 	}
+	if (v->note && used + 3 + viz_width(v->note) + 2 + sw <= cols)
+		used += putf(w, 1, used, cols - used, VS_BOLD, "   %s", v->note);
 	config_text(config, sizeof config, m, v);
 	if (!config_shown && used + 3 + viz_width(config) + 2 + sw <= cols)
 		used += putf(w, 1, used, cols - used, VS_DIM, "   %s", config);

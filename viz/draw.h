@@ -39,6 +39,8 @@ struct viz_view {
 	const char *message;    /* why the last key did nothing, or NULL */
 	const char *caption;    /* lines under the panels, '\n'-separated, or NULL */
 	int orders;             /* --schedule all: [ and ] move between orders */
+	const char *note;       /* a word on the status line after what the run is doing
+	                           ("next: order 4 of 6"), or NULL */
 	const char *heading;    /* the title line's text instead of the scenario's title
 	                           ("order 3 of 6: t1.read ..."), or NULL */
 
