@@ -133,6 +133,8 @@ for my $b (backends()) {
     ok($t, "$backend orders: played by themselves, orders 3 to 6 follow; 4 of the 6 lose a sale");
     like($t // '', qr/order 6 of 6: t2\.read t2\.write t1\.read t1\.write/,
          "$backend orders: the last order stays on the screen");
+    like($t // '', qr/that was the last order: q prints them all/,
+         "$backend orders: the status line says it was the last");
     press($s, 'q');
     $t = wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit');
     like($t // '', qr/racelab-exit=0/, "$backend orders: q exits 0");
