@@ -78,7 +78,7 @@ fail:
 	return NULL;
 }
 
-static volatile int stop;
+static atomic_int stop;
 
 static void on_signal(int sig)
 {
