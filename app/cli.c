@@ -419,9 +419,15 @@ static int check_spec_words(struct cli *c, char *err, size_t n)
 		snprintf(err, n, "choose one of --markdown and --json");
 		return EX_USAGE;
 	}
-	if ((c->action == ACT_SPEC || c->action == ACT_MATRIX) && (c->step || c->schedule)) {
-		snprintf(err, n, "%s does not go with '%s'", c->step ? "--step" : "--schedule",
+	if ((c->action == ACT_SPEC || c->action == ACT_MATRIX) && c->schedule) {
+		snprintf(err, n, "--schedule does not go with '%s'",
 		         c->action == ACT_SPEC ? "spec" : "matrix");
+		return EX_USAGE;
+	}
+	/* --step plays a spec on the dashboard: a spec file, or one cell's. */
+	if (c->action == ACT_MATRIX && c->step && !c->show) {
+		snprintf(err, n, "--step goes with one cell of the matrix, as in 'racelab matrix"
+		         " --show P4 --level \"read committed\" --step'");
 		return EX_USAGE;
 	}
 	return 0;

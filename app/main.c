@@ -457,8 +457,10 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	if (cli.step && cli.action != ACT_LESSONS && !viz_available()) {
-		fprintf(stderr, "racelab: --step needs a terminal: it runs on the dashboard"
-		        " (for a text trace of one interleaving, use --schedule)\n");
+		fprintf(stderr, "racelab: --step needs a terminal: it runs on the dashboard%s\n",
+		        cli.action == ACT_SPEC || cli.action == ACT_MATRIX ? " (off a terminal"
+		        " the spec's text is printed: leave --step out)" : " (for a text trace of"
+		        " one interleaving, use --schedule)");
 		return EX_USAGE;
 	}
 	if (cli.action == ACT_LESSONS || cli.action == ACT_LESSON) {

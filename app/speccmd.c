@@ -25,7 +25,10 @@
 #include "../core/matrix.h"
 #include "../core/spec.h"
 #include "../core/sys.h"
+#include "../core/specplay.h"
 #include "../core/specrun.h"
+#include "../viz/specdash.h"
+#include "../viz/viz.h"
 
 /* Read PATH ("-": stdin) whole, refusing anything over the spec size limit. */
 static char *read_file(const char *path, size_t *len, char *err, size_t n)
@@ -101,6 +104,46 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+static int interrupted(void)
+{
+	return atomic_load(&stop);
+}
+
+/* On a terminal, a spec plays on the dashboard unless --no-ui or --json says
+ * otherwise (--step asks for it; main has refused it off a terminal). */
+static int on_dashboard(const struct cli *cli)
+{
+	return cli->step || (cli->output == OUT_AUTO && !cli->trace && viz_available());
+}
+
+/* Play SP on the dashboard, then print the tester's text of what ran.  Returns
+ * how the last permutation played ended; err says why when SPECRUN_LOST. */
+static enum specrun_status play(const struct spec *sp, const db_backend *db, db_site *site,
+                                const struct specplay_opts *opts, const char *title,
+                                int (*verdict)(void *, const struct specplay_state *, char *,
+                                               size_t, int *), void *arg, int step,
+                                char *err)
+{
+	char version[64];
+	struct specplay *p;
+	enum specrun_status st;
+
+	db->version(site, version, sizeof version);
+	if (!(p = specplay_new(sp, db, site, opts, err)))
+		return SPECRUN_LOST;
+	st = viz_spec_run(p, &(struct viz_spec_host){ .spec = sp, .title = title,
+	                  .backend = db->name, .version = version, .step = step,
+	                  .interrupted = interrupted, .verdict = verdict, .verdict_arg = arg });
+	specplay_stop(p);
+	specplay_print(p, stdout);
+	specplay_lock(p);
+	snprintf(err, DB_ERRLEN, "%s", specplay_state(p)->error[0] ? specplay_state(p)->error
+	         : "cannot start the dashboard on this terminal; try --no-ui");
+	specplay_unlock(p);
+	specplay_free(p);
+	return st;
+}
+
 int speccmd_spec(const struct cli *cli)
 {
 	char err[DB_ERRLEN + 256], dir[PATH_MAX], shipped[PATH_MAX + 64];
@@ -159,13 +202,25 @@ int speccmd_spec(const struct cli *cli)
 		return EX_UNAVAILABLE;
 	}
 	catch_signals();
-	st = specrun(&sp, cli->db, area, &(struct specrun_opts){ .perm = -1, .stop = &stop },
-	             stdout, stderr, err);
+	if (on_dashboard(cli)) {
+		const char *base = strrchr(cli->spec_file, '/');
+		char title[PATH_MAX + 16];
+
+		cli->db->area_drop(area);       /* the player makes one for each play */
+		snprintf(title, sizeof title, "spec %s", base ? base + 1 : cli->spec_file);
+		st = play(&sp, cli->db, site, &(struct specplay_opts){ .label = "spec" }, title,
+		          NULL, NULL, cli->step, err);
+		area = NULL;
+	} else {
+		st = specrun(&sp, cli->db, area, &(struct specrun_opts){ .perm = -1,
+		             .stop = &stop }, stdout, stderr, err);
+	}
 	if (st == SPECRUN_LOST)
 		fprintf(stderr, "racelab: %s\n", err);
 	if (st == SPECRUN_INTERRUPTED)
 		fprintf(stderr, "racelab: interrupted; the database was cleaned up\n");
-	cli->db->area_drop(area);
+	if (area)
+		cli->db->area_drop(area);
 	cli->db->site_close(site);
 	spec_free(&sp);
 	return st == SPECRUN_OK ? 0 : st == SPECRUN_FAILED ? 1 :
@@ -208,6 +263,84 @@ int speccmd_dir(char *buf, size_t n, char *err, size_t errlen)
 	snprintf(err, errlen, "cannot find racelab's spec files (specs/matrix/); set"
 	         " RACELAB_SPECS to the specs directory");
 	return -1;
+}
+
+/* matrix --show on the dashboard: the cell's verdict when its permutation ends. */
+struct show {
+	struct matrix *m;
+	int a, l;
+	int judged;                     /* the last play ended and was judged */
+	int own;                        /* ... in an order of the learner's own */
+};
+
+static int show_verdict(void *arg, const struct specplay_state *st, char *buf, size_t n,
+                        int *bad)
+{
+	struct show *sh = arg;
+	const struct matrix_cell *c = &sh->m->cells[sh->a][sh->l];
+	int own = 0;
+
+	if (!st->seen || st->status == SPECRUN_LOST || st->status == SPECRUN_INTERRUPTED)
+		return -1;
+	for (int j = 0; j < st->ntaken; j++)
+		own |= st->order[j] != j;
+	matrix_judge(sh->m, sh->a, sh->l, st->seen, st->status);
+	sh->judged = 1;
+	sh->own = own;
+	*bad = c->happened;
+	if (own || c->hermitage < 0)
+		snprintf(buf, n, "%s %s: %s%s", sh->m->anomalies[sh->a].id,
+		         sh->m->anomalies[sh->a].title, c->how, own ? " (in your order, not the"
+		         " spec's)" : "");
+	else
+		snprintf(buf, n, "%s %s: %s (Hermitage: %s%s)", sh->m->anomalies[sh->a].id,
+		         sh->m->anomalies[sh->a].title, c->how, c->hermitage ? "happens"
+		         : "prevented", c->hermitage == c->happened ? ", agrees" : ", DISAGREES");
+	return 0;
+}
+
+/* racelab matrix --show on a terminal: the cell's spec, at the cell's level, on
+ * the dashboard; then the text as off a terminal.  Returns the exit status. */
+static int show_on_dashboard(const struct cli *cli, struct matrix *m, int a, int l,
+                             const db_backend *db, db_site *site, const char *version,
+                             const char *dir)
+{
+	struct spec *sp = &m->anomalies[a].spec;
+	const char *prelude[2] = { matrix_levels[l].journal, NULL };
+	char **saved = calloc((size_t)sp->nsteps + 1, sizeof *saved);
+	char title[160], err[DB_ERRLEN];
+	struct show sh = { m, a, l, 0, 0 };
+	enum specrun_status st;
+
+	if (!saved)
+		return EX_SOFTWARE;
+	snprintf(title, sizeof title, "matrix: %s %s under %s", m->anomalies[a].id,
+	         m->anomalies[a].title, matrix_levels[l].name);
+	matrix_cell_spec(m, a, l, saved);
+	printf("%s %s under %s (%s): the spec %s/%s, as run\n\n", m->anomalies[a].id,
+	       m->anomalies[a].title, matrix_levels[l].name, version, dir, m->anomalies[a].file);
+	fflush(stdout);
+	st = play(sp, db, site, &(struct specplay_opts){ .prelude = prelude, .defer = 1,
+	          .label = "matrix" }, title, show_verdict, &sh, cli->step, err);
+	matrix_cell_spec_undo(m, a, saved);
+	free(saved);
+	if (sh.judged) {
+		const struct matrix_cell *c = &m->cells[a][l];
+
+		printf("\n%s: %s", m->anomalies[a].id, c->how);
+		if (sh.own)
+			printf(" (in an order of your own, not the spec's)");
+		else if (c->hermitage >= 0)
+			printf(" (Hermitage: %s%s)", c->hermitage ? "happens" : "prevented",
+			       c->hermitage == c->happened ? ", agrees" : ", DISAGREES");
+		printf("\n");
+	}
+	if (st == SPECRUN_LOST)
+		fprintf(stderr, "racelab: %s\n", err);
+	if (st == SPECRUN_INTERRUPTED)
+		fprintf(stderr, "racelab: interrupted; the databases were cleaned up\n");
+	return st == SPECRUN_OK || st == SPECRUN_FAILED ? 0 : st == SPECRUN_INTERRUPTED
+	       ? EX_INTERRUPTED : EX_UNAVAILABLE;
 }
 
 /* The level names, for a refusal. */
@@ -280,6 +413,12 @@ int speccmd_matrix(const struct cli *cli)
 			goto out;
 		}
 		dbs[b]->version(sites[b], m->versions[b], sizeof m->versions[b]);
+	}
+	if (cli->show && on_dashboard(cli)) {
+		int b = want[0] ? 0 : 1;
+
+		rc = show_on_dashboard(cli, m, a, l, dbs[b], sites[b], m->versions[b], dir);
+		goto out;
 	}
 	t0 = sys_now_ns();
 	for (int ai = 0; ai < MATRIX_ANOMALIES; ai++)

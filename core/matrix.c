@@ -217,44 +217,38 @@ static int holds(const struct spec *sp, const struct specrun_seen *seen, const c
 	return 1;
 }
 
-int matrix_run_cell(struct matrix *m, int a, int l, const db_backend *db, db_site *site,
-                    char *err)
+void matrix_cell_spec(struct matrix *m, int a, int l, char **saved)
+{
+	struct spec *sp = &m->anomalies[a].spec;
+
+	for (int i = 0; i < sp->nsteps; i++) {
+		saved[i] = NULL;
+		if (!strcmp(sp->steps[i].sql, "BEGIN;")) {
+			saved[i] = sp->steps[i].sql;
+			sp->steps[i].sql = (char *)matrix_levels[l].begin;
+		}
+	}
+}
+
+void matrix_cell_spec_undo(struct matrix *m, int a, char **saved)
+{
+	struct spec *sp = &m->anomalies[a].spec;
+
+	for (int i = 0; i < sp->nsteps; i++)
+		if (saved[i])
+			sp->steps[i].sql = saved[i];
+}
+
+void matrix_judge(struct matrix *m, int a, int l, const struct specrun_seen *seen,
+                  enum specrun_status st)
 {
 	struct matrix_anomaly *an = &m->anomalies[a];
 	struct matrix_cell *cell = &m->cells[a][l];
-	const struct matrix_level *lv = &matrix_levels[l];
 	struct spec *sp = &an->spec;
-	struct specrun_seen *seen = calloc((size_t)sp->nsteps, sizeof *seen);
-	char **saved = calloc((size_t)sp->nsteps, sizeof *saved);
-	const char *prelude[2] = { lv->journal, NULL };
-	char *trace = NULL;
-	size_t tlen = 0;
-	FILE *out = NULL;
-	db_area *area = NULL;
-	enum specrun_status st;
-	int64_t t0 = sys_now_ns();
-	int rc = -1;
 
-	free(cell->trace);
-	memset(cell, 0, sizeof *cell);
-	cell->hermitage = -1;
-	if (!seen || !saved || !(out = open_memstream(&trace, &tlen))) {
-		snprintf(err, DB_ERRLEN, "out of memory");
-		goto done;
-	}
-	for (int i = 0; i < sp->nsteps; i++)
-		if (!strcmp(sp->steps[i].sql, "BEGIN;")) {
-			saved[i] = sp->steps[i].sql;
-			sp->steps[i].sql = (char *)lv->begin;
-		}
-	if (!(area = db->area_create(site, "matrix", err)))
-		goto restore;
-	st = specrun(sp, db, area, &(struct specrun_opts){ .prelude = prelude, .perm = 0,
-	             .seen = seen, .defer = 1 }, out, out, err);    /* errors too: one trace */
-	db->area_drop(area);
-	if (st == SPECRUN_LOST || st == SPECRUN_INTERRUPTED)
-		goto restore;
 	cell->ran = 1;
+	cell->happened = cell->waited = 0;
+	cell->code[0] = '\0';
 	for (int c = 0; c < an->nconds && !cell->happened; c++)
 		cell->happened = holds(sp, seen, an->conds[c]);
 	/* The first error and any wait, in the order of the permutation. */
@@ -280,13 +274,48 @@ int matrix_run_cell(struct matrix *m, int a, int l, const db_backend *db, db_sit
 	}
 	else
 		snprintf(cell->how, sizeof cell->how, cell->waited ? "blocked" : "prevented");
-	if (!strcmp(lv->backend, "postgres"))
+	cell->hermitage = -1;
+	if (!strcmp(matrix_levels[l].backend, "postgres"))
 		cell->hermitage = hermitage_pg[l == 0 ? 0 : l - 1][a];
+}
+
+int matrix_run_cell(struct matrix *m, int a, int l, const db_backend *db, db_site *site,
+                    char *err)
+{
+	struct matrix_anomaly *an = &m->anomalies[a];
+	struct matrix_cell *cell = &m->cells[a][l];
+	const struct matrix_level *lv = &matrix_levels[l];
+	struct spec *sp = &an->spec;
+	struct specrun_seen *seen = calloc((size_t)sp->nsteps, sizeof *seen);
+	char **saved = calloc((size_t)sp->nsteps, sizeof *saved);
+	const char *prelude[2] = { lv->journal, NULL };
+	char *trace = NULL;
+	size_t tlen = 0;
+	FILE *out = NULL;
+	db_area *area = NULL;
+	enum specrun_status st;
+	int64_t t0 = sys_now_ns();
+	int rc = -1;
+
+	free(cell->trace);
+	memset(cell, 0, sizeof *cell);
+	cell->hermitage = -1;
+	if (!seen || !saved || !(out = open_memstream(&trace, &tlen))) {
+		snprintf(err, DB_ERRLEN, "out of memory");
+		goto done;
+	}
+	matrix_cell_spec(m, a, l, saved);
+	if (!(area = db->area_create(site, "matrix", err)))
+		goto restore;
+	st = specrun(sp, db, area, &(struct specrun_opts){ .prelude = prelude, .perm = 0,
+	             .seen = seen, .defer = 1 }, out, out, err);    /* errors too: one trace */
+	db->area_drop(area);
+	if (st == SPECRUN_LOST || st == SPECRUN_INTERRUPTED)
+		goto restore;
+	matrix_judge(m, a, l, seen, st);
 	rc = 0;
 restore:
-	for (int i = 0; i < sp->nsteps; i++)
-		if (saved[i])
-			sp->steps[i].sql = saved[i];
+	matrix_cell_spec_undo(m, a, saved);
 done:
 	if (out)
 		fclose(out);

@@ -68,6 +68,14 @@ int matrix_level_index(const char *name);
 int matrix_run_cell(struct matrix *m, int a, int l, const db_backend *db, db_site *site,
                     char *err);
 
+/* Cell (A, L)'s spec: set its "BEGIN;" steps to level L's own begin, keeping the
+ * originals in SAVED (spec.nsteps entries); _undo puts them back. */
+void matrix_cell_spec(struct matrix *m, int a, int l, char **saved);
+void matrix_cell_spec_undo(struct matrix *m, int a, char **saved);
+/* Judge cell (A, L) from what its steps did (SEEN) and how the run ended (ST). */
+void matrix_judge(struct matrix *m, int a, int l, const struct specrun_seen *seen,
+                  enum specrun_status st);
+
 /* Print the cells that ran: a table per backend, as text or Markdown; or JSON. */
 void matrix_print_text(FILE *out, const struct matrix *m, int markdown);
 void matrix_print_json(FILE *out, const struct matrix *m);

@@ -445,18 +445,24 @@ struct specplay *specplay_new(const struct spec *sp, const db_backend *db, db_si
 	return p;
 }
 
+void specplay_stop(struct specplay *p)
+{
+	if (!p || !p->started)
+		return;
+	sys_lock(&p->mu);
+	p->quit = 1;
+	atomic_store(&p->stop, 1);
+	pthread_cond_broadcast(&p->cv);
+	sys_unlock(&p->mu);
+	sys_check(pthread_join(p->thread, NULL), "pthread_join");
+	p->started = 0;
+}
+
 void specplay_free(struct specplay *p)
 {
 	if (!p)
 		return;
-	if (p->started) {
-		sys_lock(&p->mu);
-		p->quit = 1;
-		atomic_store(&p->stop, 1);
-		pthread_cond_broadcast(&p->cv);
-		sys_unlock(&p->mu);
-		sys_check(pthread_join(p->thread, NULL), "pthread_join");
-	}
+	specplay_stop(p);
 	sys_mutex_done(&p->mu, NULL);
 	sys_cond_done(&p->cv, NULL);
 	free_items(&p->st);

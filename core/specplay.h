@@ -81,7 +81,10 @@ struct specplay_state {
  * err on failure (out of memory, no thread). */
 struct specplay *specplay_new(const struct spec *sp, const db_backend *db, db_site *site,
                               const struct specplay_opts *opts, char *err);
-/* Stop whatever runs, drop the area, end the thread.  NULL: nothing. */
+/* Stop whatever runs (its steps cancelled), drop the area, end the thread; what
+ * ran can still be printed.  Safe to call twice. */
+void specplay_stop(struct specplay *p);
+/* Stop, and free everything.  NULL: nothing. */
 void specplay_free(struct specplay *p);
 
 /* Play permutation PERM from scratch on a fresh area, first taking, without a
