@@ -191,6 +191,7 @@ static void on_event(const struct specrun_event *e, void *arg)
 /* Close the play's engine and area, and keep its text for specplay_print. */
 static void play_end(struct specplay *p)
 {
+	const struct spec_perm *pm = &p->sp->perms[p->st.perm];
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f;
@@ -205,12 +206,18 @@ static void play_end(struct specplay *p)
 		return;
 	fclose(p->out);
 	p->out = NULL;
-	if (p->body >= 0 && (f = open_memstream(&text, &len))) {
+	/* A play that took no step and said nothing (left for another at once)
+	 * ran nothing worth printing. */
+	if (p->body >= 0 && (p->st.ntaken > 0 || p->buf[p->body]) &&
+	    (f = open_memstream(&text, &len))) {
 		fputs("\nstarting permutation:", f);
 		sys_lock(&p->mu);
+		/* The steps in the order taken, then those not taken in the spec's. */
 		for (int j = 0; j < p->st.ntaken; j++)
-			fprintf(f, " %s", p->sp->steps[p->sp->perms[p->st.perm].steps[
-			        p->st.order[j]].step].name);
+			fprintf(f, " %s", p->sp->steps[pm->steps[p->st.order[j]].step].name);
+		for (int k = 0; k < p->st.nsteps; k++)
+			if (!p->st.taken[k])
+				fprintf(f, " %s", p->sp->steps[pm->steps[k].step].name);
 		sys_unlock(&p->mu);
 		fprintf(f, "\n%s", p->buf + p->body);
 		fclose(f);

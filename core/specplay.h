@@ -112,7 +112,8 @@ const struct specplay_state *specplay_state(const struct specplay *p);
 
 /* Print what ran, as the isolation tester prints it: "Parsed test spec with N
  * sessions", then every permutation played (its last play), in the spec's
- * order, headed by the steps in the order they were taken. */
+ * order, headed by its steps: those taken in the order taken, then the others
+ * in the spec's order. */
 void specplay_print(struct specplay *p, FILE *out);
 
 #endif

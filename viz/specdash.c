@@ -333,27 +333,28 @@ static void draw_help(WINDOW *w, struct sdash *d)
 {
 	const struct viz_glyphs *g = viz_glyphs();
 	static const char *const plain[][2] = {
-		{ "lanes", "one per session (a connection), its number the key that moves it" },
-		{ "name SQL", "a step, on its session's lane, when it is sent; time goes down" },
+		{ "lanes", "one per session, numbered: the key that moves it" },
+		{ "name SQL", "a step, on its session's lane, when it is sent" },
 		{ "", "" },                     /* the wait, drawn below */
-		{ "<... completed>", "where a step that waited ends: its rows come below it" },
-		{ "→ col = value", "what a step returned; ERROR: what the database refused" },
-		{ "next ...", "the step each session takes next in this permutation" },
+		{ "<... completed>", "a step that waited ends here; its rows come below" },
+		{ "→ col = value", "what a step returned; ERROR: what was refused" },
+		{ "next ...", "what each session does next in this permutation" },
 		{ "space", "pause or resume the play" },
-		{ "+ -", "faster, slower (the delay before each step)" },
-		{ "s", "step mode: you choose what goes next; s again lets it play" },
-		{ "1-9", "step mode: that session takes its next step (not while its step waits)" },
-		{ "n", "step mode: the permutation's next step, as the spec lists it" },
-		{ "u", "undo the last step: the steps before it replayed on a fresh database" },
+		{ "+ -", "faster, slower: the delay before each step" },
+		{ "s", "step mode: you choose; s again lets it play" },
+		{ "1-9", "step mode: that session's next step (not while it waits)" },
+		{ "n", "step mode: the next step in the spec's order" },
+		{ "u", "undo: the steps but the last, replayed afresh" },
 		{ "< >", "the previous or next permutation, from scratch" },
 		{ "r", "this permutation again, from scratch" },
-		{ "q", "quit; the tester's text of what ran is printed" },
+		{ "q", "quit, and print the tester's text of what ran" },
 	};
+
 	int nl = (int)(sizeof plain / sizeof plain[0]), rows, cols, width, h, y0, x0, keyw = 16;
 	char wait[64];
 
 	getmaxyx(w, rows, cols);
-	width = cols - 4 < 92 ? cols - 4 : 92;
+	width = cols - 2 < 80 ? cols - 2 : 80;
 	h = nl + 4 < rows ? nl + 4 : rows;
 	y0 = (rows - h) / 2;
 	x0 = (cols - width) / 2;
@@ -372,13 +373,22 @@ static void draw_help(WINDOW *w, struct sdash *d)
 		if (i == 2) {
 			viz_put(w, y, x0 + 2, keyw, VS_WAIT, wait);
 			viz_put(w, y, x0 + 2 + keyw + 1, width - keyw - 5, VS_NORMAL,
-			        "a step waiting for a lock, for as long as it waits");
+			        "waiting for a lock, for as long as it waits");
 			continue;
 		}
 		viz_put(w, y, x0 + 2, keyw, i >= 6 ? VS_KEY : VS_BOLD, plain[i][0]);
 		viz_put(w, y, x0 + 2 + keyw + 1, width - keyw - 5, VS_NORMAL, plain[i][1]);
 	}
 	(void)d;
+}
+
+/* The steps were taken in an order other than the permutation's. */
+static int own_order(const struct specplay_state *st)
+{
+	for (int j = 0; j < st->ntaken; j++)
+		if (st->order[j] != j)
+			return 1;
+	return 0;
 }
 
 static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
@@ -396,7 +406,7 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 		return;
 	}
 	werase(w);
-	bottom = rows - 3;              /* the next row, the tester's line, the keys */
+	bottom = rows - 4;              /* a rule, the next row, the tester's line, the keys */
 	height = bottom - top;
 
 	/* Title: what plays, and on what. */
@@ -404,8 +414,11 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 	         d->h->version ? d->h->version : "");
 	used = viz_put(w, 0, 0, cols, VS_BOLD, "racelab ");
 	used += viz_put(w, 0, used, cols - used, VS_BOLD, d->h->title);
-	snprintf(buf, sizeof buf, "  %s permutation %d of %d", g->dot, st->perm + 1, sp->nperms);
+	snprintf(buf, sizeof buf, " %s permutation %d of %d%s", g->dot, st->perm + 1, sp->nperms,
+	         own_order(st) ? ", your order" : "");
 	used += viz_put(w, 0, used, cols - used, VS_NORMAL, buf);
+	if (used + 2 + viz_width(right) > cols)        /* the version alone, if it fits */
+		snprintf(right, sizeof right, "%s", d->h->version ? d->h->version : "");
 	if (used + 2 + viz_width(right) <= cols)
 		viz_put(w, 0, cols - viz_width(right), viz_width(right), VS_DIM, right);
 
@@ -453,8 +466,8 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 		used += viz_put(w, 1, 0, cols, VS_KEY, " STEP ");
 		snprintf(buf, sizeof buf, cols >= 110
 		         ? " your move: %s takes that session's next step, n the permutation's next"
-		         : " your move: %s a session's step, n the next", n == 1 ? "1" : n == 2
-		         ? "1 or 2" : (snprintf(text, sizeof text, "1 to %d", n), text));
+		         : " your move: %s picks the session, n the listed order", n == 1 ? "1"
+		         : n == 2 ? "1 or 2" : (snprintf(text, sizeof text, "1 to %d", n), text));
 		used += viz_put(w, 1, used, cols - used - sw - 1, VS_NORMAL, buf);
 	} else if (d->step) {
 		used += viz_put(w, 1, 0, cols, VS_KEY, " STEP ");
@@ -547,7 +560,7 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 		int j = specplay_session_next(st, sp, i);
 
 		if (st->running && st->running[i] && !st->finished) {
-			snprintf(buf, sizeof buf, "%s its step has not completed", g->wait);
+			snprintf(buf, sizeof buf, "%s its step waits", g->wait);
 			viz_put(w, bottom + 1, x, lw, VS_WAIT, buf);
 		} else if (j >= 0) {
 			const struct spec_step *ss = &sp->steps[sp->perms[st->perm].steps[j].step];
@@ -651,8 +664,7 @@ static void take_keys(struct sdash *d)
 		}
 		if (key && running) {
 			d->nkeys = 0;
-			say(d, "%s's step has not completed (it waits): move another session",
-			    d->sp->sessions[s].name);
+			say(d, "%s's step waits: move another session", d->sp->sessions[s].name);
 			return;
 		}
 		if (j < 0) {
@@ -764,7 +776,7 @@ static void key(struct sdash *d, int ch)
 static void play(struct sdash *d)
 {
 	const struct specplay_state *st;
-	int busy, finished, j, lost;
+	int busy, finished, j, lost, ok;
 	int64_t now = now_ms();
 
 	specplay_lock(d->p);
@@ -772,6 +784,7 @@ static void play(struct sdash *d)
 	busy = st->busy || st->ending;
 	finished = st->finished;
 	lost = st->status == SPECRUN_LOST;
+	ok = st->status == SPECRUN_OK;
 	j = specplay_next(st, d->sp);
 	specplay_unlock(d->p);
 	if (lost && finished) {
@@ -785,7 +798,8 @@ static void play(struct sdash *d)
 	if (d->step || d->paused || now < d->next_at)
 		return;
 	if (finished) {
-		if (d->perm + 1 < d->sp->nperms && !d->message[0])
+		/* As racelab spec does, a permutation that did not run through ends it. */
+		if (d->perm + 1 < d->sp->nperms && !d->message[0] && ok)
 			start_perm(d, d->perm + 1);
 		return;
 	}
