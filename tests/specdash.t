@@ -142,10 +142,10 @@ for my $b (backends()) {
          "$backend step: under each lane, the step its session takes next");
     # two_begin first: an order of the learner's own; then two_pens waits for one.
     tmux('send-keys', '-t', $s, '2', '1', '1', '2');
-    $t = wait_for($s, qr/4 of 7 steps/, 'four steps');
-    ok($t, "$backend step: keys 2 1 1 2 take four steps");
+    $t = wait_for($s, qr/│⏳ two_pens UPDATE stock/, 'two_pens waiting');
+    ok($t, "$backend step: two_pens is shown waiting for the lock");
+    like($t // '', qr/4 of 7 steps/, "$backend step: keys 2 1 1 2 took four steps");
     like($t // '', qr/permutation 2 of 3, your order/, "$backend step: the title says the order is the learner's");
-    like($t // '', qr/│⏳ two_pens UPDATE stock/, "$backend step: two_pens is shown waiting for the lock");
     like($t // '', qr/│⏳ its step waits\s/, "$backend step: under two's lane, its step waits");
     like($t // '', qr/^step two_pens: UPDATE stock SET qty = qty - 2 WHERE item = 'pens'; <waiting \.\.\.>$/m,
          "$backend step: the tester's own line for it, at the bottom");
