@@ -118,7 +118,7 @@ for my $b (backends()) {
     $t = wait_for($s, qr/permutation 3 of 3.*\n.*permutation finished/, 'the last permutation');
     ok($t, "$backend play: the three permutations are played, one after the other");
     like($t // '', qr/│two_ink UPDATE stock SET/, "$backend play: a step shows its name and SQL on its lane");
-    like($t // '', qr/│total SELECT item, qty FR…\s*$/m, "$backend play: SQL too long for the lane is cut with …");
+    like($t // '', qr/│qty = qty - 1 WHERE item …│/, "$backend play: SQL too long for the lane wraps once, then is cut with …");
     like($t // '', qr/│pens\|\s+\d+\s*$/m, "$backend play: the rows a step returned hang below it");
     ok($t && !grep({ length > 80 } split /\n/, $t), "$backend play 80x24: nothing runs past the edge");
     tmux('send-keys', '-t', $s, 'q');
@@ -192,8 +192,7 @@ for my $b (grep { $_->[0] eq 'postgres' } backends()) {
     like($t // '', qr/racelab matrix: P4 lost update under read committed/, 'matrix --show: the cell in the title');
     like($t // '', qr/│t1 ─+┬─ 2  t2 ─+$|─ 1  t1 ─+┬─ 2  t2 ─+$/m, 'matrix --show: a lane per transaction');
     like($t // '', qr/│t2_w <\.\.\. completed>/, "matrix --show: t2's write waited for t1's commit, then went through");
-    like($t // '', qr/^t1_r SELECT .*\n→ amount = 10 .*│t2_r SELECT .*\n.*│→ amount = 10\s*$/m,
-         'matrix --show: both transactions read 10');
+    is(scalar(() = ($t // '') =~ /→ amount = 10\s/g), 2, 'matrix --show: both transactions read 10');
     tmux('send-keys', '-t', $s, 'q');
     $t = wait_for($s, qr/racelab-exit=\d+/, 'racelab to exit');
     like($t // '', qr/racelab-exit=0/, 'matrix --show: q exits 0');

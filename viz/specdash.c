@@ -125,11 +125,12 @@ struct cell_line {
 	char text[VIZ_WRAP];
 	enum viz_style st;
 	int full;                       /* across every lane (a note) */
+	int bold;                       /* bytes at the start drawn bold: a step's name */
 };
 
 /* The lines item IT takes on a lane W columns wide. */
 static int item_lines(const struct spec *sp, const struct specplay_item *it, int w,
-                      int newest, struct cell_line *out)
+                      int newest, int sql_lines, struct cell_line *out)
 {
 	const struct viz_glyphs *g = viz_glyphs();
 	char sql[VIZ_WRAP * 4], text[VIZ_WRAP * 5], wrapped[3][VIZ_WRAP];
@@ -137,21 +138,28 @@ static int item_lines(const struct spec *sp, const struct specplay_item *it, int
 
 #define LINE(style, fmt, s) do { if (n < CELL_LINES) { \
 	snprintf(out[n].text, sizeof out[n].text, fmt, (int)sizeof out[n].text - 1, s); \
-	out[n].st = (style); out[n].full = 0; n++; } } while (0)
+	out[n].st = (style); out[n].full = out[n].bold = 0; n++; } } while (0)
 	switch (it->kind) {
-	case SPI_STEP:
+	case SPI_STEP: {
+		enum viz_style style = it->waiting ? VS_WAIT : newest && !it->nresults ? VS_NEWEST
+		                       : it->waited ? VS_DIM : VS_NORMAL;
+
 		one_line(sp->steps[it->step].sql, sql, sizeof sql);
-		if (it->waiting) {
-			snprintf(text, sizeof text, "%s %s %s", g->wait, sp->steps[it->step].name, sql);
-			fit(text, w, sql, sizeof sql);
-			LINE(VS_WAIT, "%.*s", sql);
+		snprintf(text, sizeof text, "%s%s%s %s", it->waiting ? g->wait : "",
+		         it->waiting ? " " : "", sp->steps[it->step].name, sql);
+		if (sql_lines > 1 && viz_width(text) > w) {
+			int k = viz_wrap(text, w, wrapped, sql_lines);
+
+			for (int i = 0; i < k; i++)
+				LINE(style, "%.*s", wrapped[i]);
 		} else {
-			snprintf(text, sizeof text, "%s %s", sp->steps[it->step].name, sql);
 			fit(text, w, sql, sizeof sql);
-			LINE(newest && !it->nresults ? VS_NEWEST : it->waited ? VS_DIM : VS_NORMAL,
-			     "%.*s", sql);
+			LINE(style, "%.*s", sql);
 		}
+		if (n > 0 && !it->waiting)
+			out[0].bold = (int)strlen(sp->steps[it->step].name);
 		break;
+	}
 	case SPI_COMPLETED:
 		snprintf(text, sizeof text, "%s <... completed>", sp->steps[it->step].name);
 		fit(text, w, sql, sizeof sql);
@@ -396,7 +404,7 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 	const struct spec *sp = d->sp;
 	const struct viz_glyphs *g = viz_glyphs();
 	int rows, cols, nl = sp->nsessions, top = 3, bottom, height, used, sw;
-	int *start, *end, total = 0, last_start = -1, newest;
+	int *start, *end, total = 0, last_start = -1, newest, sql_lines;
 	char buf[VIZ_WRAP * 4], right[96], text[VIZ_WRAP * 4];
 	struct cell_line lines[CELL_LINES];
 
@@ -507,23 +515,33 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 		free(end);
 		return;
 	}
-	for (int i = 0; i < st->nitems; i++) {
-		const struct specplay_item *it = &st->items[i];
-		int lw = it->session >= 0 ? lane_w(cols, nl, it->session) : cols;
-		int k = item_lines(sp, it, lw, 0, lines), s = last_start + 1;
+	/* A step's SQL on two lines where the lane is narrow, if it all fits so. */
+	for (sql_lines = 2; sql_lines >= 1; sql_lines--) {
+		memset(end, 0, (size_t)nl * sizeof *end);
+		total = 0;
+		last_start = -1;
+		for (int i = 0; i < st->nitems; i++) {
+			const struct specplay_item *it = &st->items[i];
+			int lw = it->session >= 0 ? lane_w(cols, nl, it->session) : cols;
+			int k = item_lines(sp, it, lw, 0, sql_lines, lines), s = last_start + 1;
 
-		if (it->session < 0) {
-			for (int j = 0; j < nl; j++)
-				s = end[j] > s ? end[j] : s;
-			for (int j = 0; j < nl; j++)
-				end[j] = s + k;
-		} else {
-			s = end[it->session] > s ? end[it->session] : s;
-			end[it->session] = s + k;
+			if (it->session < 0) {
+				for (int j = 0; j < nl; j++)
+					s = end[j] > s ? end[j] : s;
+				for (int j = 0; j < nl; j++)
+					end[j] = s + k;
+			} else {
+				s = end[it->session] > s ? end[it->session] : s;
+				end[it->session] = s + k;
+			}
+			start[i] = last_start = s;
+			total = s + k > total ? s + k : total;
 		}
-		start[i] = last_start = s;
-		total = s + k > total ? s + k : total;
+		if (total <= height)
+			break;
 	}
+	if (sql_lines < 1)
+		sql_lines = 1;
 	newest = st->nitems - 1;
 	{
 		int first = total > height ? total - height : 0;
@@ -532,7 +550,7 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 			const struct specplay_item *it = &st->items[i];
 			int x = it->session >= 0 ? lane_x(cols, nl, it->session) : 0;
 			int lw = it->session >= 0 ? lane_w(cols, nl, it->session) : cols;
-			int k = item_lines(sp, it, lw, i == newest, lines);
+			int k = item_lines(sp, it, lw, i == newest, sql_lines, lines);
 
 			for (int j = 0; j < k; j++) {
 				int y = start[i] + j - first;
@@ -543,7 +561,19 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 					wattrset(w, A_NORMAL);
 					mvwhline(w, top + y, 0, ' ', cols);
 				}
-				viz_put(w, top + y, x, lw, lines[j].st, lines[j].text);
+				if (lines[j].bold && lines[j].st != VS_DIM &&
+				    (size_t)lines[j].bold < strlen(lines[j].text) &&
+				    lines[j].text[lines[j].bold] == ' ') {
+					char name[VIZ_WRAP];
+					int nw;
+
+					snprintf(name, sizeof name, "%.*s", lines[j].bold, lines[j].text);
+					nw = viz_put(w, top + y, x, lw, VS_BOLD, name);
+					viz_put(w, top + y, x + nw, lw - nw, lines[j].st,
+					        lines[j].text + lines[j].bold);
+				} else {
+					viz_put(w, top + y, x, lw, lines[j].st, lines[j].text);
+				}
 			}
 		}
 		if (first > 0) {
