@@ -16,6 +16,7 @@
 #include "specplay.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,6 +425,8 @@ struct specplay *specplay_new(const struct spec *sp, const db_backend *db, db_si
                               const struct specplay_opts *opts, char *err)
 {
 	struct specplay *p = calloc(1, sizeof *p);
+	sigset_t block, old;
+	int rc;
 
 	if (!p || !(p->texts = calloc((size_t)sp->nperms + 1, sizeof *p->texts)) ||
 	    !(p->st.running = calloc((size_t)sp->nsessions + 1, sizeof *p->st.running))) {
@@ -443,7 +446,15 @@ struct specplay *specplay_new(const struct spec *sp, const db_backend *db, db_si
 	p->st.finished = 1;             /* nothing is playing yet */
 	sys_mutex_init(&p->mu, NULL, 0);
 	sys_cond_init(&p->cv, NULL);
-	if (pthread_create(&p->thread, NULL, driver, p) != 0) {
+	/* The driver, and the session threads it starts, inherit this mask: resizes
+	 * and Ctrl-Z go to the UI thread, which handles them. */
+	sigemptyset(&block);
+	sigaddset(&block, SIGWINCH);
+	sigaddset(&block, SIGTSTP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	rc = pthread_create(&p->thread, NULL, driver, p);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		snprintf(err, DB_ERRLEN, "cannot start the player's thread");
 		specplay_free(p);
 		return NULL;
