@@ -193,7 +193,8 @@ static int item_lines(const struct spec *sp, const struct specplay_item *it, int
 		if (res->ncols == 0)
 			continue;
 		if (res->nrows == 0) {
-			LINE(VS_DIM, "%.*s 0 rows", g->utf8 ? "→" : "->");
+			snprintf(text, sizeof text, "%s 0 rows", g->utf8 ? "→" : "->");
+			LINE(VS_DIM, "%.*s", text);
 		} else if (res->nrows == 1) {
 			size_t len = (size_t)snprintf(text, sizeof text, "%s", g->utf8 ? "→" : "->");
 
@@ -596,7 +597,7 @@ static void draw(WINDOW *w, struct sdash *d, const struct specplay_state *st)
 			const struct spec_step *ss = &sp->steps[sp->perms[st->perm].steps[j].step];
 
 			one_line(ss->sql, text, sizeof text);
-			snprintf(buf, sizeof buf, "next %s: %s", ss->name, text);
+			snprintf(buf, sizeof buf, "next %.60s: %.900s", ss->name, text);
 			fit(buf, lw, text, sizeof text);
 			viz_put(w, bottom + 1, x, lw, VS_DIM, text);
 		} else {
