@@ -45,6 +45,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "msg.h"
 #include "sys.h"
 
 #define FIRST_WAIT_NS (2LL * 1000000)          /* no result this soon: a lock wait */
@@ -86,35 +87,11 @@ struct db_conn {
 	int nstmts;
 };
 
-/* Copy the first line of MSG into err, without "ERROR:  "-style prefixes. */
-static void first_line(char *err, const char *prefix, const char *msg)
-{
-	size_t n;
-
-	if (!msg || !*msg)
-		msg = "unknown error";
-	while (isspace((unsigned char)*msg))
-		msg++;
-	if (!strncmp(msg, "FATAL:", 6) || !strncmp(msg, "ERROR:", 6))
-		msg += 6;
-	while (isspace((unsigned char)*msg))
-		msg++;
-	n = strcspn(msg, "\r\n");
-	while (n > 0 && isspace((unsigned char)msg[n - 1]))
-		n--;
-	snprintf(err, DB_ERRLEN, "%s%.*s", prefix, (int)n, msg);
-}
-
-/* libpq's reason a connection failed, without the "connection to server at …
- * failed: " that repeats what the site name already says. */
+/* libpq's reason a connection failed (msg_first_line drops the "connection to
+ * server at … failed: " that repeats what the site name already says). */
 static void connect_reason(char *out, PGconn *pg)
 {
-	const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
-	const char *p;
-
-	if (!strncmp(msg, "connection to server ", 21) && (p = strstr(msg, " failed: ")))
-		msg = p + 9;
-	first_line(out, "", msg);
+	msg_first_line(out, DB_ERRLEN, "", pg ? PQerrorMessage(pg) : "out of memory");
 }
 
 /* Notices (DROP TABLE IF EXISTS's "does not exist, skipping") would land on the
@@ -209,7 +186,7 @@ static int control_exec(db_site *site, const char *sql, const char *what, char *
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		const char *primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 
-		first_line(msg, "", primary ? primary : PQerrorMessage(site->control));
+		msg_first_line(msg, DB_ERRLEN, "", primary ? primary : PQerrorMessage(site->control));
 		snprintf(err, DB_ERRLEN, "%.96s: %.100s%s", what, msg,
 		         state && !strcmp(state, "42501")
 		         ? " (racelab needs the CREATE privilege on the database)" : "");
@@ -238,7 +215,7 @@ static db_site *site_open(const char *where, char *err)
 				snprintf(err, DB_ERRLEN, "invalid PostgreSQL connection string"
 				         " (not shown: it holds a password)");
 			else
-				first_line(err, "invalid PostgreSQL connection string: ",
+				msg_first_line(err, DB_ERRLEN, "invalid PostgreSQL connection string: ",
 				           perr ? perr : "out of memory");
 			PQfreemem(perr);
 			goto fail;
@@ -328,7 +305,7 @@ static db_area *area_create(db_site *site, const char *label, char *err)
 
 	quoted = PQescapeIdentifier(site->control, area->schema, strlen(area->schema));
 	if (!quoted) {
-		first_line(err, "cannot quote a schema name: ", PQerrorMessage(site->control));
+		msg_first_line(err, DB_ERRLEN, "cannot quote a schema name: ", PQerrorMessage(site->control));
 		goto fail;
 	}
 	snprintf(area->ident, sizeof area->ident, "%s", quoted);
@@ -402,7 +379,7 @@ static db_conn *connect_area(db_area *area, db_wait_fn on_wait, void *arg, char 
 	snprintf(sql, sizeof sql, "SET search_path TO %s", area->ident);
 	r = PQexec(c->pg, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		first_line(err, "cannot set search_path: ", PQerrorMessage(c->pg));
+		msg_first_line(err, DB_ERRLEN, "cannot set search_path: ", PQerrorMessage(c->pg));
 		PQclear(r);
 		PQfinish(c->pg);
 		atomic_fetch_sub(&site->open, 1);
@@ -618,7 +595,7 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 		}
 	}
 	if (!send_statement(c, sql, nargs, args, vals)) {
-		first_line(err, "", PQerrorMessage(c->pg));
+		msg_first_line(err, DB_ERRLEN, "", PQerrorMessage(c->pg));
 		return PQstatus(c->pg) == CONNECTION_BAD ? DB_GONE : DB_ERROR;
 	}
 	/* One statement gives one result, then NULL; every result is read and cleared
@@ -654,7 +631,7 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 
 			const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 
-			first_line(err, "", primary ? primary : PQresultErrorMessage(r));
+			msg_first_line(err, DB_ERRLEN, "", primary ? primary : PQresultErrorMessage(r));
 			snprintf(res->code, sizeof res->code, "%s", state ? state : "");
 			st = status_of(c, state, cancelled);
 		}
@@ -674,7 +651,7 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 	 * died before that, the statement did not complete: DB_GONE. */
 	if (end == WAIT_LOST || PQstatus(c->pg) == CONNECTION_BAD || st == DB_GONE) {
 		if (st != DB_GONE)      /* keep the server's own reason, if it sent one */
-			first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(c->pg));
+			msg_first_line(err, DB_ERRLEN, "connection to PostgreSQL lost: ", PQerrorMessage(c->pg));
 		if (completed) {
 			snprintf(c->lost, sizeof c->lost, "%s", err);
 			return DB_OK;
@@ -706,7 +683,7 @@ static int conn_blocked(db_site *site, int id, char *err)
 			PGconn *pg = open_pg(site);
 
 			if (!pg || PQstatus(pg) != CONNECTION_OK) {
-				first_line(err, "cannot open a control connection: ",
+				msg_first_line(err, DB_ERRLEN, "cannot open a control connection: ",
 				           pg ? PQerrorMessage(pg) : "out of memory");
 				PQfinish(pg);
 				return -1;
@@ -726,7 +703,7 @@ static int conn_blocked(db_site *site, int id, char *err)
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		rc = PQgetvalue(r, 0, 0)[0] == 't';
 	} else {
-		first_line(err, "pg_blocking_pids: ", PQerrorMessage(control));
+		msg_first_line(err, DB_ERRLEN, "pg_blocking_pids: ", PQerrorMessage(control));
 		rc = -1;
 	}
 	PQclear(r);
@@ -781,7 +758,7 @@ static db_sess *sess_open(db_area *area, const db_sink *sink, char *err)
 	snprintf(sql, sizeof sql, "SET search_path TO %s", area->ident);
 	r = PQexec(s->pg, sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		first_line(err, "cannot set search_path: ", PQerrorMessage(s->pg));
+		msg_first_line(err, DB_ERRLEN, "cannot set search_path: ", PQerrorMessage(s->pg));
 		PQclear(r);
 		PQfinish(s->pg);
 		atomic_fetch_sub(&s->site->open, 1);
@@ -805,7 +782,7 @@ static void sess_close(db_sess *s)
 static int sess_send(db_sess *s, const char *sql, char *err)
 {
 	if (!PQsendQuery(s->pg, sql)) {
-		first_line(err, "", PQerrorMessage(s->pg));
+		msg_first_line(err, DB_ERRLEN, "", PQerrorMessage(s->pg));
 		return -1;
 	}
 	return 0;
@@ -823,14 +800,14 @@ static int sess_ready(db_sess *s, int ms, char *err)
 		if (!PQisBusy(s->pg))
 			return 1;
 		if (p.fd < 0) {
-			first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
+			msg_first_line(err, DB_ERRLEN, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
 			return -1;
 		}
 		rc = poll(&p, 1, ms < 0 ? -1 : left > 0 ? (int)((left + 999999) / 1000000) : 0);
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc > 0 && !PQconsumeInput(s->pg)) {
-			first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
+			msg_first_line(err, DB_ERRLEN, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
 			return -1;
 		}
 		if (rc == 0 && !PQisBusy(s->pg))
@@ -888,7 +865,7 @@ static int sess_take(db_sess *s, char *err)
 		PQclear(r);
 	}
 	if (PQstatus(s->pg) == CONNECTION_BAD) {
-		first_line(err, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
+		msg_first_line(err, DB_ERRLEN, "connection to PostgreSQL lost: ", PQerrorMessage(s->pg));
 		return -1;
 	}
 	return 0;
@@ -922,7 +899,7 @@ static int sess_blocked(db_sess *ctl, db_sess *s, db_sess *const *all, int n, ch
 	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
 		rc = PQgetvalue(r, 0, 0)[0] == 't';
 	} else {
-		first_line(err, "pg_isolation_test_session_is_blocked: ", PQerrorMessage(ctl->pg));
+		msg_first_line(err, DB_ERRLEN, "pg_isolation_test_session_is_blocked: ", PQerrorMessage(ctl->pg));
 		rc = -1;
 	}
 	PQclear(r);

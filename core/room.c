@@ -26,7 +26,6 @@
  */
 #include "room.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -36,6 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "msg.h"
 #include "sys.h"
 
 #define CONNECT_TIMEOUT "10"
@@ -197,29 +197,6 @@ static void printable_name(char *out, size_t n, const char *name)
 
 /* ---- connections ---------------------------------------------------------------- */
 
-/* Copy the first line of MSG into err, after PREFIX, without libpq's "connection
- * to server at … failed: " and "ERROR:  ". */
-static void first_line(char *err, const char *prefix, const char *msg)
-{
-	const char *p;
-	size_t n;
-
-	if (!msg || !*msg)
-		msg = "unknown error";
-	if (!strncmp(msg, "connection to server ", 21) && (p = strstr(msg, " failed: ")))
-		msg = p + 9;
-	while (isspace((unsigned char)*msg))
-		msg++;
-	if (!strncmp(msg, "FATAL:", 6) || !strncmp(msg, "ERROR:", 6))
-		msg += 6;
-	while (isspace((unsigned char)*msg))
-		msg++;
-	n = strcspn(msg, "\r\n");
-	while (n > 0 && isspace((unsigned char)msg[n - 1]))
-		n--;
-	snprintf(err, ROOM_ERRLEN, "%s%.*s", prefix, (int)n, msg);
-}
-
 static void add_field(char *out, size_t n, const char *name, const char *value)
 {
 	size_t len = strlen(out);
@@ -256,7 +233,7 @@ struct room_conn *room_connect(const char *conninfo, const char *password,
 			snprintf(err, ROOM_ERRLEN, "cannot parse the connection string given"
 			         " with -d%s", strstr(conninfo, "assword") ? "" : perr ? ": " : "");
 			if (perr && !strstr(conninfo, "assword"))
-				first_line(err + strlen(err), "", perr);
+				msg_first_line(err + strlen(err), ROOM_ERRLEN - strlen(err), "", perr);
 			PQfreemem(perr);
 			return NULL;
 		}
@@ -278,7 +255,7 @@ struct room_conn *room_connect(const char *conninfo, const char *password,
 
 		if (needs_password)
 			*needs_password = PQconnectionNeedsPassword(c->pg);
-		first_line(why, "", c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		msg_first_line(why, ROOM_ERRLEN, "", c->pg ? PQerrorMessage(c->pg) : "out of memory");
 		snprintf(err, ROOM_ERRLEN, "cannot connect to PostgreSQL at %.100s: %.110s",
 		         c->name[0] ? c->name : "the default server", why);
 		room_disconnect(c);
@@ -362,7 +339,7 @@ static int run(struct room_conn *c, const char *sql, int nargs, const char *cons
 		char prefix[96];
 
 		snprintf(prefix, sizeof prefix, "%s: ", what);
-		first_line(err, prefix, r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+		msg_first_line(err, ROOM_ERRLEN, prefix, r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
 		PQclear(r);
 		return -1;
 	}
@@ -393,7 +370,7 @@ static int name_room(struct room_conn *c, const char *code, char *err)
 	snprintf(c->schema, sizeof c->schema, "racelab_room_%s", code);
 	snprintf(c->channel, sizeof c->channel, "%s", c->schema);
 	if (!(q = PQescapeIdentifier(c->pg, c->schema, strlen(c->schema)))) {
-		first_line(err, "cannot quote a schema name: ", PQerrorMessage(c->pg));
+		msg_first_line(err, ROOM_ERRLEN, "cannot quote a schema name: ", PQerrorMessage(c->pg));
 		return -1;
 	}
 	snprintf(c->ident, sizeof c->ident, "%s", q);
@@ -593,7 +570,7 @@ int room_info(struct room_conn *c, struct room_info *out, char *err)
 		if (state && (!strcmp(state, "42P01") || !strcmp(state, "3F000"))) {
 			out->state = ROOM_CLOSED;
 		} else {
-			first_line(err, "cannot read the room: ",
+			msg_first_line(err, ROOM_ERRLEN, "cannot read the room: ",
 			           r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
 			rc = -1;
 		}
@@ -760,7 +737,7 @@ int room_send(struct room_conn *c, const char *sql, int nargs, const char *const
               char *err)
 {
 	if (!PQsendQueryParams(c->pg, sql, nargs, NULL, args, NULL, NULL, 0)) {
-		first_line(err, "cannot send a step: ", PQerrorMessage(c->pg));
+		msg_first_line(err, ROOM_ERRLEN, "cannot send a step: ", PQerrorMessage(c->pg));
 		return -1;
 	}
 	return 0;
@@ -772,7 +749,7 @@ int room_result(struct room_conn *c, int64_t *value, int64_t *changes, int *fail
 	PGresult *r;
 
 	if (!PQconsumeInput(c->pg)) {
-		first_line(err, "the connection was lost: ", PQerrorMessage(c->pg));
+		msg_first_line(err, ROOM_ERRLEN, "the connection was lost: ", PQerrorMessage(c->pg));
 		return -1;
 	}
 	if (PQisBusy(c->pg))
@@ -788,12 +765,12 @@ int room_result(struct room_conn *c, int64_t *value, int64_t *changes, int *fail
 			*changes = strtoll(PQcmdTuples(r), NULL, 10);
 		else if (!*failed) {
 			*failed = 1;
-			first_line(err, "", PQresultErrorMessage(r));
+			msg_first_line(err, ROOM_ERRLEN, "", PQresultErrorMessage(r));
 		}
 		PQclear(r);
 	}
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
-		first_line(err, "the connection was lost: ", PQerrorMessage(c->pg));
+		msg_first_line(err, ROOM_ERRLEN, "the connection was lost: ", PQerrorMessage(c->pg));
 		return -1;
 	}
 	return 1;

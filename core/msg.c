@@ -1,0 +1,29 @@
+/*
+ * msg.c: a database's message cut to the one line racelab prints; see msg.h.
+ */
+#include "msg.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+void msg_first_line(char *out, size_t n, const char *prefix, const char *msg)
+{
+	const char *p;
+	size_t len;
+
+	if (!msg || !*msg)
+		msg = "unknown error";
+	if (!strncmp(msg, "connection to server ", 21) && (p = strstr(msg, " failed: ")))
+		msg = p + 9;
+	while (isspace((unsigned char)*msg))
+		msg++;
+	if (!strncmp(msg, "FATAL:", 6) || !strncmp(msg, "ERROR:", 6))
+		msg += 6;
+	while (isspace((unsigned char)*msg))
+		msg++;
+	len = strcspn(msg, "\r\n");
+	while (len > 0 && isspace((unsigned char)msg[len - 1]))
+		len--;
+	snprintf(out, n, "%s%.*s", prefix, (int)len, msg);
+}

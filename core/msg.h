@@ -1,0 +1,19 @@
+/*
+ * msg.h: a database's message cut to the one line racelab prints.
+ *
+ * libpq's messages come with a severity ("ERROR:  "), sometimes a "connection to
+ * server at … failed: " that repeats what the site's name already says, and
+ * DETAIL or HINT lines after the first.  A report, a trace line and stderr want
+ * one line; every libpq caller (the backend, the room) cuts it here.
+ */
+#ifndef RACELAB_MSG_H
+#define RACELAB_MSG_H
+
+#include <stddef.h>
+
+/* Write PREFIX and the first line of MSG (NULL or empty: "unknown error") into
+ * OUT of N bytes, without libpq's "connection to server … failed: ", without a
+ * leading "ERROR:" or "FATAL:", and without blanks around it. */
+void msg_first_line(char *out, size_t n, const char *prefix, const char *msg);
+
+#endif
