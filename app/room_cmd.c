@@ -8,9 +8,9 @@
  * presses for a student).  Without a terminal both print what happens, one line
  * per event, so tests and scripts can follow a room.
  *
- * The scenario's own words (its verdict, whether a strategy is safe) come from
- * demos/ through one function, verdict(); everything else of the scenario the
- * room knows is core/room.c's plan of steps.
+ * What the students race is the scenario's own declaration, read through
+ * app/room_play.c: its data and check, its steps' SQL, arguments and flow, its
+ * words (the verdict, the count's name) and whether a strategy is safe.
  */
 #include "room_cmd.h"
 
@@ -30,6 +30,7 @@
 #include "../core/status.h"
 #include "../core/sys.h"
 #include "../demos/demo.h"
+#include "room_play.h"
 #include "../viz/room.h"
 #include "../viz/viz.h"
 
@@ -112,28 +113,17 @@ static int usage_error(const char *fmt, const char *what)
 	return EX_USAGE;
 }
 
-/* The scenario's verdict on a round, in its own words (demos/), and whether a
- * strategy is a safe one. */
-static void verdict(const char *scenario, const struct room_check *c, int64_t committed,
+/* The scenario's verdict on a round, in its own words, and whether a strategy is
+ * a safe one. */
+static void verdict(const char *scenario, const struct scn_check *c, int64_t committed,
                     char *buf, size_t n)
 {
 	const struct scenario *d = demo_find(scenario);
-	const int64_t figures[] = { c->coupons, c->double_redeemed, c->discount_lost };
-	const char *const names[] = { "coupons", "double_redeemed", "discount_lost" };
-	struct scn_check sc = {
-		.expected = c->expected, .observed = c->observed, .anomalies = c->anomalies,
-	};
 
-	if (!d) {
+	if (d)
+		d->verdict(c, committed, buf, n);
+	else
 		snprintf(buf, n, "%lld anomalies", (long long)c->anomalies);
-		return;
-	}
-	/* the scenario's own figures, where it declares them */
-	for (int i = 0; i < SCN_EXTRAS && d->extras[i].json; i++)
-		for (size_t j = 0; j < sizeof names / sizeof *names; j++)
-			if (!strcmp(d->extras[i].json, names[j]))
-				sc.extra[i] = figures[j];
-	d->verdict(&sc, committed, buf, n);
 }
 
 static int safe_strategy(const char *scenario, const char *strategy)
@@ -144,10 +134,24 @@ static int safe_strategy(const char *scenario, const char *strategy)
 	return i >= 0 && d->strategies[i].safe;
 }
 
-/* The shared count's name: what the scenario's check reads. */
-static const char *count_label(const char *scenario)
+/* Whether strategy NAME of SCENARIO can be played in a room: 0, or -1 with the
+ * line that says why not into BUF. */
+static int strategy_refused(const char *scenario, const char *name, char *buf, size_t n)
 {
-	return !strcmp(scenario, "product") ? "number_sold" : "redemptions";
+	const struct scenario *d = demo_find(scenario);
+	int i = d && name ? scn_strategy_index(d, name) : -1;
+	char list[256] = "", why[128];
+
+	if (i >= 0 && room_play_fits(d, &d->strategies[i], why, sizeof why) == 0)
+		return 0;
+	if (d)
+		room_play_strategies(d, list, sizeof list);
+	if (i < 0)
+		snprintf(buf, n, "unknown strategy '%s': choose %s", name ? name : "", list);
+	else
+		snprintf(buf, n, "%s/%s cannot be played in a room (%s): choose %s", scenario,
+		         name, why, list);
+	return -1;
 }
 
 /* Read a password from the terminal without echoing it. */
@@ -271,7 +275,8 @@ static int finish_round(struct projector *p, char *err)
 	/* the rows of students who left just now, the last of them */
 	if (room_model_poll(p->c, m, ROOM_POLL_STUDENTS | ROOM_POLL_GONE, show_row, show_seat,
 	                    p, err) < 0 ||
-	    room_check(p->c, m->effects, &m->check, err) || room_over(p->c, err))
+	    room_play_check(p->c, &m->info, m->effects, &m->check, err) ||
+	    room_over(p->c, err))
 		return -1;
 	m->checked = 1;
 	m->count = m->check.observed;   /* what the verdict was read from */
@@ -315,9 +320,7 @@ static int command(struct projector *p, const char *cmd, const char *arg, char *
 
 	if (!strcmp(cmd, "start")) {
 		if (arg && *arg) {
-			if (!room_plan(m->info.scenario, arg)) {
-				snprintf(line, sizeof line, "unknown strategy '%s': naive, atomic or locked",
-				         arg);
+			if (strategy_refused(m->info.scenario, arg, line, sizeof line)) {
 				say(p, line);
 				return 0;
 			}
@@ -331,7 +334,8 @@ static int command(struct projector *p, const char *cmd, const char *arg, char *
 			say(p, "nobody has joined yet");
 			return 0;
 		}
-		if (room_start(p->c, p->next, err) || room_info(p->c, &m->info, err))
+		if (room_start(p->c, p->next, room_play_fresh, NULL, err) ||
+		    room_info(p->c, &m->info, err))
 			return -1;
 		room_model_new_round(m, m->info.round);
 		p->have_verdict = 0;
@@ -357,15 +361,13 @@ static int command(struct projector *p, const char *cmd, const char *arg, char *
 			say(p, "a round is on: end it first (e)");
 			return 0;
 		}
-		if (room_reset(p->c, err))
+		if (room_reset(p->c, room_play_fresh, NULL, err))
 			return -1;
 		room_model_new_round(m, m->info.round);
 		p->have_verdict = 0;
 		say(p, "the data is as new");
 	} else if (!strcmp(cmd, "strategy")) {
-		if (!arg || !room_plan(m->info.scenario, arg)) {
-			snprintf(line, sizeof line, "unknown strategy '%s': naive, atomic or locked",
-			         arg ? arg : "");
+		if (strategy_refused(m->info.scenario, arg, line, sizeof line)) {
 			say(p, line);
 			return 0;
 		}
@@ -421,7 +423,8 @@ static void draw(struct projector *p)
 	struct viz_room_view v = {
 		.code = p->code, .join = p->join,
 		.title = demo_find(p->m.info.scenario) ? demo_find(p->m.info.scenario)->title : "",
-		.count_label = count_label(p->m.info.scenario),
+		.count_label = room_play_count_label(p->m.info.scenario),
+		.strategy = room_play_strategy(p->m.info.scenario, p->m.info.strategy),
 		.effect = demo_find(p->m.info.scenario)
 		          ? demo_find(p->m.info.scenario)->words.effect : "effect",
 		.next_strategy = p->next,
@@ -517,7 +520,8 @@ static int room_open(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *where = NULL, *joindb = NULL, *scenario = "product", *strategy = "naive";
+	const char *where = NULL, *joindb = NULL, *scenario = demo_scenarios[0]->name,
+	           *strategy = "naive";
 	long ops = ROOM_DEFAULT_OPS;
 	int no_ui = 0, ch, rc = 0, confirm = 0, created = 0;
 	char err[ROOM_ERRLEN], password[256] = "", q[512];
@@ -544,11 +548,27 @@ static int room_open(int argc, char **argv)
 		scenario = argv[optind++];
 	if (optind < argc)
 		return usage_error("unexpected argument '%s' for racelab room open", argv[optind]);
-	if (!demo_find(scenario) || !room_plan(scenario, "naive"))
-		return usage_error("unknown scenario '%s': choose product or coupon", scenario);
-	if (!room_plan(scenario, strategy))
-		return usage_error("unknown strategy '%s': choose naive, atomic or locked",
-		                   strategy);
+	if (!demo_find(scenario)) {
+		room_play_scenarios(q, sizeof q);
+		fprintf(stderr, "racelab: unknown scenario '%s': choose %s\n", scenario, q);
+		return EX_USAGE;
+	}
+	room_play_strategies(demo_find(scenario), q, sizeof q);
+	if (!q[0]) {
+		/* say why with its first strategy: the others fail the same way */
+		const struct scn_strategy *first = &demo_find(scenario)->strategies[0];
+		char why[128], can[256];
+
+		room_play_fits(demo_find(scenario), first, why, sizeof why);
+		room_play_scenarios(can, sizeof can);
+		fprintf(stderr, "racelab: %s cannot be raced in a room: %s's %s (a room takes"
+		        " the declared steps); a room races %s\n", scenario, first->name, why, can);
+		return EX_USAGE;
+	}
+	if (strategy_refused(scenario, strategy, q, sizeof q)) {
+		fprintf(stderr, "racelab: %s\n", q);
+		return EX_USAGE;
+	}
 	if (joindb && strstr(joindb, "assword"))
 		return usage_error("%s", "--join-db is shown to everyone: leave the password out"
 		                   " (students are asked for it)");
@@ -568,7 +588,8 @@ static int room_open(int argc, char **argv)
 	/* a fresh code; a collision with an open room is retried */
 	for (int tries = 0; tries < 8 && !created; tries++) {
 		room_code_new(p.code);
-		created = room_create(p.c, p.code, scenario, strategy, (int)ops, err) == 0;
+		created = room_create(p.c, p.code, scenario, strategy, (int)ops, room_play_fresh,
+		                      NULL, err) == 0;
 	}
 	if (!created) {
 		fprintf(stderr, "racelab: %s\n", err);
@@ -636,7 +657,7 @@ static int room_open(int argc, char **argv)
 				goto fail;
 			/* the shared count: at most ten times a second */
 			if (p.ui && (applied > 0 || tick) && now - count_at >= 100000000LL &&
-			    room_count(p.c, &p.m.count, err) == 0) {
+			    room_play_count(p.c, &p.m.info, &p.m.count, err) == 0) {
 				count_at = now;
 				p.dirty = 1;
 			}
@@ -699,14 +720,17 @@ struct student {
 	const char *name;
 	int id, n;                      /* the student's id; rows written */
 	struct room_info info;
-	const struct room_plan *plan;   /* this round's */
+	const struct scenario *scn;     /* the room's */
+	const struct scn_strategy *st;  /* this round's, as declared */
+	int nsteps, effect_step;        /* its steps; the one that commits the effect */
 	int round;                      /* the round being played (0: none yet) */
 	int op, idx;                    /* operation, step in it */
 	int finished;                   /* the round is done for us */
 	int busy, waiting, in_txn, skipped;
 	int64_t read;                   /* the value the operation read */
 	int64_t sent_at, t_key, logged_value;
-	char args[2][24];
+	char args[SCN_BINDS][24];
+	int nargs;                      /* of the step in flight */
 	int ui, auto_run, pace_ms;
 	int64_t next_auto;
 	struct viz_room_student view;
@@ -760,22 +784,9 @@ static int log_row(struct student *s, enum room_row_kind kind, const char *step,
 }
 
 /* The arguments step ST binds, into s->args; returns how many. */
-static int bind(struct student *s, const struct room_step *st)
+static int bind(struct student *s, const struct scn_step *st)
 {
-	switch (st->args) {
-	case ROOM_ARG_READ_PLUS_ONE:
-		snprintf(s->args[0], sizeof s->args[0], "%" PRId64, s->read + 1);
-		return 1;
-	case ROOM_ARG_CODE:
-		snprintf(s->args[0], sizeof s->args[0], "C%04d", s->op + 1);
-		return 1;
-	case ROOM_ARG_CODE_CUSTOMER:
-		snprintf(s->args[0], sizeof s->args[0], "C%04d", s->op + 1);
-		snprintf(s->args[1], sizeof s->args[1], "customer%d", s->id);
-		return 2;
-	default:
-		return 0;
-	}
+	return room_play_bind(s->scn, st, s->id, s->op, s->read, s->args);
 }
 
 static int end_round(struct student *s, char *err)
@@ -810,7 +821,7 @@ static int abort_op(struct student *s, char *err)
 		}
 		s->busy = s->waiting = 0;
 		/* a step that completed all the same had its effect */
-		if (!failed && !strcmp(s->plan->steps[s->idx].sql, "BEGIN"))
+		if (!failed && s->st->steps[s->idx].role == ROLE_BEGIN)
 			s->in_txn = 1;
 	}
 	if (s->in_txn && room_exec(s->stp, "ROLLBACK", err))
@@ -828,9 +839,8 @@ static int abort_op(struct student *s, char *err)
 /* Take the next step (a key press at T_KEY). */
 static int take_step(struct student *s, int64_t t_key, char *err)
 {
-	const struct room_step *st;
-	const char *args[2] = { s->args[0], s->args[1] };
-	int nargs;
+	const struct scn_step *st;
+	const char *args[SCN_BINDS] = { s->args[0], s->args[1] };
 
 	if (!s->round || s->finished || s->busy || s->info.state != ROOM_RUNNING) {
 		if (!s->auto_run)       /* a key press that takes nothing says why */
@@ -839,10 +849,10 @@ static int take_step(struct student *s, int64_t t_key, char *err)
 			     ? "you have finished this round" : "no round is on: wait for the instructor");
 		return 0;
 	}
-	st = &s->plan->steps[s->idx];
-	nargs = bind(s, st);
-	s->logged_value = st->args == ROOM_ARG_READ_PLUS_ONE ? s->read + 1 : 0;
-	if (room_send(s->stp, st->sql, nargs, args, err))
+	st = &s->st->steps[s->idx];
+	s->nargs = bind(s, st);
+	s->logged_value = room_play_writes_next(st) ? s->read + 1 : 0;
+	if (room_send(s->stp, st->sql, s->nargs, args, err))
 		return -1;
 	s->busy = 1;
 	s->waiting = 0;
@@ -856,8 +866,9 @@ static int take_step(struct student *s, int64_t t_key, char *err)
 static int step_done(struct student *s, int64_t value, int64_t changes, int failed,
                      const char *why, char *err)
 {
-	const struct room_step *st = &s->plan->steps[s->idx];
-	int select = !strncmp(st->sql, "SELECT", 6), skip;
+	const struct scn_step *st = &s->st->steps[s->idx];
+	int select = room_play_reads(st);
+	int effect = s->idx == s->effect_step && !s->skipped;
 	char text[64], line[600];
 
 	s->busy = s->waiting = 0;
@@ -866,42 +877,42 @@ static int step_done(struct student *s, int64_t value, int64_t changes, int fail
 		note(s, line);
 		return abort_op(s, err) ? -1 : (s->op++, s->op >= s->info.ops ? end_round(s, err) : 0);
 	}
-	if (!strcmp(st->sql, "BEGIN"))
+	if (st->role == ROLE_BEGIN)
 		s->in_txn = 1;
-	else if (!strcmp(st->sql, "COMMIT"))
+	else if (st->role == ROLE_COMMIT)
 		s->in_txn = 0;
 	if (select)
 		s->read = value;
 	if (log_row(s, ROOM_ROW_DONE, st->name, select ? value : s->logged_value, changes,
-	            st->effect && !s->skipped, err))
+	            effect, err))
 		return -1;
 	if (select)
 		snprintf(text, sizeof text, "-> %" PRId64, value);
-	else if (st->args == ROOM_ARG_READ_PLUS_ONE)
+	else if (room_play_writes_next(st))
 		snprintf(text, sizeof text, "%" PRId64, s->logged_value);
 	else
-		snprintf(text, sizeof text, "%s", st->effect && !s->skipped ? "committed" : "ok");
+		snprintf(text, sizeof text, "%s", effect ? "committed" : "ok");
 	mine(s, st->name, text, 0);
 	if (!s->ui) {
 		printf("step %s: %s%s%s%s -> %" PRId64 " (%" PRId64 " row%s)\n", st->name, st->sql,
-		       st->args ? " [" : "", st->args ? s->args[0] : "", st->args ? "]" : "",
+		       s->nargs ? " [" : "", s->nargs ? s->args[0] : "", s->nargs ? "]" : "",
 		       value, changes, changes == 1 ? "" : "s");
 		fflush(stdout);
 	}
-	skip = (st->unless == ROOM_UNLESS_VALUE && value != 0) ||
-	       (st->unless == ROOM_UNLESS_CHANGED && changes != 1);
-	if (skip) {
-		for (int j = s->idx + 1; j < st->skip_to; j++) {
-			if (log_row(s, ROOM_ROW_SKIP, s->plan->steps[j].name, 0, 0, 0, err))
+	if (!room_play_goes_on(st, value, changes)) {
+		int to = room_play_skip_to(s->st, s->idx);
+
+		for (int j = s->idx + 1; j < to; j++) {
+			if (log_row(s, ROOM_ROW_SKIP, s->st->steps[j].name, 0, 0, 0, err))
 				return -1;
-			mine(s, s->plan->steps[j].name, "skipped", 0);
+			mine(s, s->st->steps[j].name, "skipped", 0);
 		}
 		s->skipped = 1;
-		s->idx = st->skip_to;
+		s->idx = to;
 	} else {
 		s->idx++;
 	}
-	if (s->idx >= s->plan->nsteps) {
+	if (s->idx >= s->nsteps) {
 		s->idx = 0;
 		s->skipped = 0;
 		if (++s->op >= s->info.ops)
@@ -923,17 +934,20 @@ static int room_news(struct student *s, char *err)
 		if (s->busy || s->in_txn)       /* cannot happen: a round ends first */
 			abort_op(s, err);
 		s->round = s->info.round;
-		s->plan = room_plan(s->info.scenario, s->info.strategy);
+		s->scn = demo_find(s->info.scenario);
+		s->st = room_play_strategy(s->info.scenario, s->info.strategy);
 		s->op = s->idx = s->finished = s->skipped = 0;
 		s->view.nmine = 0;
-		if (!s->plan) {
+		if (!s->st) {
 			snprintf(err, ROOM_ERRLEN, "the room plays a strategy this racelab does not"
 			         " know: %s", s->info.strategy);
 			return -1;
 		}
+		s->nsteps = room_play_nsteps(s->st);
+		s->effect_step = room_play_effect_step(s->st);
 		if (log_row(s, ROOM_ROW_BEGIN, "begin-round", 0, 0, 0, err))
 			return -1;
-		snprintf(msg, sizeof msg, "round %d: %s, %d operation%s", s->round, s->plan->strategy,
+		snprintf(msg, sizeof msg, "round %d: %s, %d operation%s", s->round, s->st->name,
 		         s->info.ops, s->info.ops == 1 ? "" : "s");
 		note(s, msg);
 		s->next_auto = sys_now_ns();
@@ -951,13 +965,11 @@ static void draw_student(struct student *s)
 	s->view.name = s->name;
 	s->view.id = s->id;
 	s->view.info = &s->info;
-	s->view.plan = s->round ? s->plan : NULL;
+	s->view.strategy = s->round ? s->st : NULL;
 	s->view.next = s->round && !s->finished && s->info.state == ROOM_RUNNING ? s->idx : -1;
 	s->next_args[0] = '\0';
 	if (s->view.next >= 0) {
-		const struct room_step *st = &s->plan->steps[s->idx];
-		int n = s->busy ? (st->args == ROOM_ARG_CODE_CUSTOMER ? 2 : st->args ? 1 : 0)
-		        : bind(s, st);
+		int n = s->busy ? s->nargs : bind(s, &s->st->steps[s->idx]);
 
 		if (n == 1)
 			snprintf(s->next_args, sizeof s->next_args, "$1 = %s", s->args[0]);
@@ -972,7 +984,7 @@ static void draw_student(struct student *s)
 	s->view.finished = s->finished;
 	s->view.auto_run = s->auto_run;
 	s->view.count = s->count;
-	s->view.count_label = count_label(s->info.scenario);
+	s->view.count_label = room_play_count_label(s->info.scenario);
 	s->view.message = s->message[0] ? s->message : NULL;
 	viz_room_student(&s->view);
 	s->dirty = 0;
@@ -1099,7 +1111,7 @@ static int room_join_cmd(int argc, char **argv)
 					break;
 			}
 			if (s.ui && (what & ROOM_NEWS('s')) && now - s.count_at > 100000000LL) {
-				if (room_count(s.ctl, &s.count, err) == 0)
+				if (room_play_count(s.ctl, &s.info, &s.count, err) == 0)
 					s.dirty = 1;
 				s.count_at = now;
 			}
@@ -1117,14 +1129,14 @@ static int room_join_cmd(int argc, char **argv)
 				if (step_done(&s, v, changes, failed, why, err))
 					goto fail;
 				s.next_auto = now + s.pace_ms * 1000000LL;
-				if (s.ui && room_count(s.ctl, &s.count, err) == 0)
+				if (s.ui && room_play_count(s.ctl, &s.info, &s.count, err) == 0)
 					s.count_at = now;
 			} else if (!s.waiting && now - s.sent_at >= WAIT_ROW_NS) {
 				s.waiting = 1;
 				s.dirty = 1;
-				if (log_row(&s, ROOM_ROW_WAIT, s.plan->steps[s.idx].name, 0, 0, 0, err))
+				if (log_row(&s, ROOM_ROW_WAIT, s.st->steps[s.idx].name, 0, 0, 0, err))
 					goto fail;
-				mine(&s, s.plan->steps[s.idx].name, "waiting", 0);
+				mine(&s, s.st->steps[s.idx].name, "waiting", 0);
 				s.view.nmine--;         /* shown by the "waiting" line, not kept */
 			}
 		}

@@ -39,7 +39,6 @@
 #include "sys.h"
 
 #define CONNECT_TIMEOUT "10"
-#define COUPON_DISCOUNT 25      /* demos/coupon.c's DISCOUNT */
 
 struct room_conn {
 	PGconn *pg;
@@ -48,55 +47,8 @@ struct room_conn {
 	char ident[48];         /* the same, quoted */
 	char channel[32];       /* the NOTIFY channel: the schema's name */
 	unsigned news;          /* payload letters seen since the last ask */
+	int nested;             /* a scenario's transactions open inside ours (savepoints) */
 };
-
-/* ---- the plans ------------------------------------------------------------------ */
-
-#define PRODUCT_READ "SELECT number_sold FROM products WHERE id = 1"
-#define PRODUCT_WRITE "UPDATE products SET number_sold = $1 WHERE id = 1"
-#define COUPON_REDEEM "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)"
-#define COUPON_MARK "UPDATE coupons SET redeemed = 1 WHERE code = $1"
-
-/* The SQL of demos/product.c and demos/coupon.c on PostgreSQL (row_locks: FOR
- * UPDATE), step by step.  tests/room.t checks it against the demos' own trace. */
-static const struct room_plan plans[] = {
-	{ "product", "naive", 2, {
-		{ "read", PRODUCT_READ, ROOM_ARG_NONE, ROOM_ALWAYS, 0, 0 },
-		{ "write", PRODUCT_WRITE, ROOM_ARG_READ_PLUS_ONE, ROOM_ALWAYS, 0, 1 } } },
-	{ "product", "atomic", 1, {
-		{ "update", "UPDATE products SET number_sold = number_sold + 1 WHERE id = 1",
-		  ROOM_ARG_NONE, ROOM_ALWAYS, 0, 1 } } },
-	{ "product", "locked", 4, {
-		{ "begin", "BEGIN", ROOM_ARG_NONE, ROOM_ALWAYS, 0, 0 },
-		{ "lock", "SELECT number_sold FROM products WHERE id = 1 FOR UPDATE",
-		  ROOM_ARG_NONE, ROOM_ALWAYS, 0, 0 },
-		{ "write", PRODUCT_WRITE, ROOM_ARG_READ_PLUS_ONE, ROOM_ALWAYS, 0, 0 },
-		{ "commit", "COMMIT", ROOM_ARG_NONE, ROOM_ALWAYS, 0, 1 } } },
-	{ "coupon", "naive", 3, {
-		{ "check", "SELECT redeemed FROM coupons WHERE code = $1", ROOM_ARG_CODE,
-		  ROOM_UNLESS_VALUE, 3, 0 },
-		{ "redeem", COUPON_REDEEM, ROOM_ARG_CODE_CUSTOMER, ROOM_ALWAYS, 0, 1 },
-		{ "mark", COUPON_MARK, ROOM_ARG_CODE, ROOM_ALWAYS, 0, 0 } } },
-	{ "coupon", "atomic", 2, {
-		{ "claim", "UPDATE coupons SET redeemed = 1 WHERE code = $1 AND redeemed = 0",
-		  ROOM_ARG_CODE, ROOM_UNLESS_CHANGED, 2, 0 },
-		{ "redeem", COUPON_REDEEM, ROOM_ARG_CODE_CUSTOMER, ROOM_ALWAYS, 0, 1 } } },
-	{ "coupon", "locked", 5, {
-		{ "begin", "BEGIN", ROOM_ARG_NONE, ROOM_ALWAYS, 0, 0 },
-		{ "lock", "SELECT redeemed FROM coupons WHERE code = $1 FOR UPDATE",
-		  ROOM_ARG_CODE, ROOM_UNLESS_VALUE, 4, 0 },
-		{ "redeem", COUPON_REDEEM, ROOM_ARG_CODE_CUSTOMER, ROOM_ALWAYS, 0, 0 },
-		{ "mark", COUPON_MARK, ROOM_ARG_CODE, ROOM_ALWAYS, 0, 0 },
-		{ "commit", "COMMIT", ROOM_ARG_NONE, ROOM_ALWAYS, 0, 1 } } },
-};
-
-const struct room_plan *room_plan(const char *scenario, const char *strategy)
-{
-	for (size_t i = 0; i < sizeof plans / sizeof *plans; i++)
-		if (!strcmp(plans[i].scenario, scenario) && !strcmp(plans[i].strategy, strategy))
-			return &plans[i];
-	return NULL;
-}
 
 /* ---- codes and names ------------------------------------------------------------ */
 
@@ -400,29 +352,6 @@ static int notify(struct room_conn *c, const char *what, char *err)
 	return run(c, "SELECT pg_notify($1, $2)", 2, args, NULL, "cannot notify the room", err);
 }
 
-/* The scenario's data as new: demos/product.c's and demos/coupon.c's starting
- * rows, OPS coupons C0001 … for a round. */
-static int fresh_data(struct room_conn *c, const char *scenario, int ops, char *err)
-{
-	if (!strcmp(scenario, "product"))
-		return run(c, "UPDATE products SET number_sold = 0 WHERE id = 1", 0, NULL, NULL,
-		           "cannot reset the data", err);
-	if (run(c, "DELETE FROM redemptions", 0, NULL, NULL, "cannot reset the data", err) ||
-	    run(c, "DELETE FROM coupons", 0, NULL, NULL, "cannot reset the data", err))
-		return -1;
-	for (int i = 0; i < ops; i++) {
-		char code[16], discount[16];
-		const char *args[] = { code, discount };
-
-		snprintf(code, sizeof code, "C%04d", i + 1);
-		snprintf(discount, sizeof discount, "%d", COUPON_DISCOUNT);
-		if (run(c, "INSERT INTO coupons (code, redeemed, discount) VALUES ($1, 0, $2)",
-		        2, args, NULL, "cannot issue the coupons", err))
-			return -1;
-	}
-	return 0;
-}
-
 static const char *const room_tables[] = {
 	"CREATE TABLE room (code text NOT NULL, scenario text NOT NULL,"
 	" strategy text NOT NULL, ops integer NOT NULL, round integer NOT NULL DEFAULT 0,"
@@ -449,24 +378,28 @@ static const char *const room_tables[] = {
 	NULL,
 };
 
-/* demos/product.c's and demos/coupon.c's tables. */
-static const char *const product_tables[] = {
-	"CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-	" number_sold INTEGER NOT NULL)",
-	"INSERT INTO products (id, name, number_sold) VALUES (1, 'Widget', 0)",
-	"GRANT SELECT, UPDATE ON products TO PUBLIC",
-	NULL,
-};
+/* Let the students' role use the scenario's data: every table in the room's
+ * schema that is not the room's own (its SQL may read, insert, update, delete;
+ * only the owner may drop, truncate or alter). */
+static const char grant_data[] =
+	"DO $$ DECLARE t name; BEGIN"
+	" FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+	"   AND tablename NOT IN ('room', 'students', 'steps') LOOP"
+	"   EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %I TO PUBLIC', t);"
+	" END LOOP; END $$";
 
-static const char *const coupon_tables[] = {
-	"CREATE TABLE coupons (code TEXT PRIMARY KEY, redeemed INTEGER NOT NULL,"
-	" discount INTEGER NOT NULL)",
-	"CREATE TABLE redemptions (coupon_code TEXT NOT NULL REFERENCES coupons (code),"
-	" customer TEXT NOT NULL)",
-	"GRANT SELECT, UPDATE ON coupons TO PUBLIC",
-	"GRANT SELECT, INSERT ON redemptions TO PUBLIC",
-	NULL,
-};
+/* The scenario's data as new (FRESH, on C in the room's schema) for STRATEGY
+ * (NULL: INFO's), and the students' role allowed to use it. */
+static int fresh_data(struct room_conn *c, struct room_info *info, const char *strategy,
+                      room_fresh_fn fresh, void *arg, char *err)
+{
+	if (strategy)           /* the round about to start plays this one */
+		snprintf(info->strategy, sizeof info->strategy, "%s", strategy);
+	c->nested = 0;          /* whatever an earlier failure left open was rolled back */
+	if (fresh(c, info, arg, err))
+		return -1;
+	return run(c, grant_data, 0, NULL, NULL, "cannot let the students use the data", err);
+}
 
 static int run_all(struct room_conn *c, const char *const *sql, char *err)
 {
@@ -477,17 +410,16 @@ static int run_all(struct room_conn *c, const char *const *sql, char *err)
 }
 
 int room_create(struct room_conn *c, const char *code, const char *scenario,
-                const char *strategy, int ops, char *err)
+                const char *strategy, int ops, room_fresh_fn fresh, void *arg, char *err)
 {
 	char sql[256], nops[16];
 	const char *args[] = { code, scenario, strategy, nops };
+	struct room_info info = { .ops = ops, .state = ROOM_IDLE };
 
 	if (name_room(c, code, err))
 		return -1;
-	if (!room_plan(scenario, strategy)) {
-		snprintf(err, ROOM_ERRLEN, "no strategy %s of scenario %s", strategy, scenario);
-		return -1;
-	}
+	snprintf(info.scenario, sizeof info.scenario, "%s", scenario);
+	snprintf(info.strategy, sizeof info.strategy, "%s", strategy);
 	snprintf(nops, sizeof nops, "%d", ops);
 	if (run(c, "BEGIN", 0, NULL, NULL, "cannot create the room", err))
 		return -1;
@@ -499,8 +431,7 @@ int room_create(struct room_conn *c, const char *code, const char *scenario,
 	    run_all(c, room_tables, err) ||
 	    run(c, "INSERT INTO room (code, scenario, strategy, ops) VALUES ($1, $2, $3, $4)",
 	        4, args, NULL, "cannot create the room", err) ||
-	    run_all(c, !strcmp(scenario, "product") ? product_tables : coupon_tables, err) ||
-	    fresh_data(c, scenario, ops, err))
+	    fresh_data(c, &info, NULL, fresh, arg, err))
 		goto fail;
 	snprintf(sql, sizeof sql, "GRANT USAGE ON SCHEMA %s TO PUBLIC", c->ident);
 	if (run(c, sql, 0, NULL, NULL, "cannot create the room", err) ||
@@ -587,18 +518,19 @@ int room_info(struct room_conn *c, struct room_info *out, char *err)
 	return rc;
 }
 
-/* Run STATEMENTS (a change of the room's row, with its arguments) and the
- * scenario's fresh data if FRESH, in one transaction, then notify 'r'. */
+/* Run SQL (a change of the room's row, with its arguments) and, if FRESH is not
+ * NULL, the scenario's fresh data for STRATEGY (NULL: the room's), in one
+ * transaction, then notify 'r'. */
 static int change(struct room_conn *c, const char *sql, int nargs, const char *const *args,
-                  int fresh, char *err)
+                  const char *strategy, room_fresh_fn fresh, void *arg, char *err)
 {
-	struct room_info info;
+	struct room_info info = { .state = ROOM_IDLE };
 	char ignore[ROOM_ERRLEN];
 
 	if (run(c, "BEGIN", 0, NULL, NULL, "cannot change the room", err))
 		return -1;
 	if (room_info(c, &info, err) || info.state == ROOM_CLOSED ||
-	    (fresh && fresh_data(c, info.scenario, info.ops, err)) ||
+	    (fresh && fresh_data(c, &info, strategy, fresh, arg, err)) ||
 	    run(c, sql, nargs, args, NULL, "cannot change the room", err) ||
 	    notify(c, "r", err) ||
 	    run(c, "COMMIT", 0, NULL, NULL, "cannot change the room", err)) {
@@ -610,84 +542,29 @@ static int change(struct room_conn *c, const char *sql, int nargs, const char *c
 	return 0;
 }
 
-int room_start(struct room_conn *c, const char *strategy, char *err)
+int room_start(struct room_conn *c, const char *strategy, room_fresh_fn fresh, void *arg,
+               char *err)
 {
 	const char *args[] = { strategy };
 
 	return change(c, "UPDATE room SET round = round + 1, strategy = $1, state = 'running'",
-	              1, args, 1, err);
+	              1, args, strategy, fresh, arg, err);
 }
 
 int room_end(struct room_conn *c, char *err)
 {
 	return change(c, "UPDATE room SET state = 'ending' WHERE state = 'running'", 0, NULL,
-	              0, err);
+	              NULL, NULL, NULL, err);
 }
 
 int room_over(struct room_conn *c, char *err)
 {
-	return change(c, "UPDATE room SET state = 'idle'", 0, NULL, 0, err);
+	return change(c, "UPDATE room SET state = 'idle'", 0, NULL, NULL, NULL, NULL, err);
 }
 
-int room_reset(struct room_conn *c, char *err)
+int room_reset(struct room_conn *c, room_fresh_fn fresh, void *arg, char *err)
 {
-	return change(c, "UPDATE room SET state = 'idle'", 0, NULL, 1, err);
-}
-
-static int count(struct room_conn *c, const char *sql, int64_t *out, char *err)
-{
-	PGresult *r;
-
-	if (run(c, sql, 0, NULL, &r, "cannot check the data", err))
-		return -1;
-	*out = PQntuples(r) == 1 && !PQgetisnull(r, 0, 0)
-	       ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
-	PQclear(r);
-	return 0;
-}
-
-int room_check(struct room_conn *c, int64_t committed, struct room_check *out, char *err)
-{
-	struct room_info info;
-	int64_t distinct = 0, paid = 0, owed = 0;
-
-	memset(out, 0, sizeof *out);
-	if (room_info(c, &info, err))
-		return -1;
-	if (!strcmp(info.scenario, "product")) {
-		/* demos/product.c's check */
-		if (count(c, PRODUCT_READ, &out->observed, err))
-			return -1;
-		out->expected = committed;
-		out->anomalies = committed - out->observed;
-		return 0;
-	}
-	/* demos/coupon.c's check: the coupons in play are the round's */
-	out->coupons = info.ops;
-	out->expected = info.ops;
-	if (count(c, "SELECT COUNT(*) FROM redemptions", &out->observed, err) ||
-	    count(c, "SELECT COUNT(DISTINCT coupon_code) FROM redemptions", &distinct, err) ||
-	    count(c, "SELECT COUNT(*) FROM (SELECT coupon_code FROM redemptions"
-	          " GROUP BY coupon_code HAVING COUNT(*) > 1) AS twice",
-	          &out->double_redeemed, err) ||
-	    count(c, "SELECT COALESCE(SUM(c.discount), 0) FROM redemptions r"
-	          " JOIN coupons c ON c.code = r.coupon_code", &paid, err) ||
-	    count(c, "SELECT COALESCE(SUM(discount), 0) FROM coupons"
-	          " WHERE code IN (SELECT coupon_code FROM redemptions)", &owed, err))
-		return -1;
-	out->anomalies = out->observed - distinct;
-	out->discount_lost = paid - owed;
-	return 0;
-}
-
-int room_count(struct room_conn *c, int64_t *out, char *err)
-{
-	struct room_info info;
-
-	if (room_info(c, &info, err) || info.state == ROOM_CLOSED)
-		return -1;
-	return count(c, !strcmp(info.scenario, "product") ? PRODUCT_READ
-	             : "SELECT COUNT(*) FROM redemptions", out, err);
+	return change(c, "UPDATE room SET state = 'idle'", 0, NULL, NULL, fresh, arg, err);
 }
 
 /* ---- a student -------------------------------------------------------------------- */
@@ -1095,4 +972,103 @@ int room_model_keep_lags(struct room_model *m)
 		return -1;
 	m->caplags = 1024;
 	return 0;
+}
+
+/* ---- the room's connection as a backend ------------------------------------------ */
+
+/* A scenario's setup() and check() speak core/db.h; in a room they run on the
+ * instructor's (or a student's control) connection, in the room's schema.  Only
+ * exec is needed: a room has no sites, areas or sessions of its own.
+ *
+ * The instructor's change of the room runs in one transaction; a setup that
+ * wraps its rows in a transaction of its own gets a savepoint inside it instead,
+ * since its COMMIT would end the room's transaction half way. */
+static const char *nested(struct room_conn *c, const char *sql)
+{
+	int in_txn = PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+
+	if (!strcmp(sql, "BEGIN") && (in_txn || c->nested)) {
+		c->nested++;
+		return "SAVEPOINT racelab_scenario";
+	}
+	if (c->nested && !strcmp(sql, "COMMIT")) {
+		c->nested--;
+		return "RELEASE SAVEPOINT racelab_scenario";
+	}
+	if (c->nested && !strcmp(sql, "ROLLBACK")) {
+		c->nested--;
+		return "ROLLBACK TO SAVEPOINT racelab_scenario";
+	}
+	return sql;
+}
+
+static enum db_status room_db_exec(db_conn *conn, const char *sql, const db_value *args,
+                                   int nargs, db_result *res, char *err)
+{
+	struct room_conn *c = (struct room_conn *)(void *)conn;
+	char nums[16][24];
+	const char *vals[16];
+	const char *state;
+	PGresult *r;
+	ExecStatusType st;
+	enum db_status rc = DB_OK;
+
+	if (res)
+		memset(res, 0, sizeof *res);
+	if (nargs > 16) {
+		snprintf(err, DB_ERRLEN, "too many arguments (%d) for one statement", nargs);
+		return DB_ERROR;
+	}
+	for (int i = 0; i < nargs; i++) {
+		if (args[i].type == DB_INT) {
+			snprintf(nums[i], sizeof nums[i], "%" PRId64, args[i].i);
+			vals[i] = nums[i];
+		} else {
+			vals[i] = args[i].type == DB_TEXT ? args[i].s : NULL;
+		}
+	}
+	r = PQexecParams(c->pg, nested(c, sql), nargs, NULL, vals, NULL, NULL, 0);
+	st = PQresultStatus(r);
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		if (res) {
+			res->has_row = st == PGRES_TUPLES_OK && PQntuples(r) > 0;
+			if (res->has_row && !PQgetisnull(r, 0, 0))
+				res->value = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			if (res->has_row && PQnfields(r) > 1 && !PQgetisnull(r, 0, 1))
+				res->value2 = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+			res->changes = strtoll(PQcmdTuples(r), NULL, 10);
+		}
+	} else if (PQstatus(c->pg) == CONNECTION_BAD) {
+		msg_first_line(err, DB_ERRLEN, "connection to PostgreSQL lost: ",
+		               PQerrorMessage(c->pg));
+		rc = DB_GONE;
+	} else {
+		state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+		msg_first_line(err, DB_ERRLEN, "",
+		               r ? PQresultErrorMessage(r) : PQerrorMessage(c->pg));
+		if (res && state)
+			snprintf(res->code, sizeof res->code, "%s", state);
+		rc = state && (!strcmp(state, "40001") || !strcmp(state, "40P01") ||
+		               !strcmp(state, "55P03")) ? DB_RETRY : DB_ERROR;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static const db_backend room_backend = {
+	.name = "postgres",
+	.title = "PostgreSQL",
+	.row_locks = 1,
+	.begin_locked = "BEGIN",
+	.exec = room_db_exec,
+};
+
+const db_backend *room_db(void)
+{
+	return &room_backend;
+}
+
+db_conn *room_db_conn(struct room_conn *c)
+{
+	return (db_conn *)(void *)c;
 }

@@ -24,7 +24,11 @@
  * that joined) and the privileges the scenario's own SQL needs, nothing more.
  * Names and codes are data: always bound parameters, or a validated identifier.
  *
- * This file knows no curses: the screens are viz/room.c's, the loops app/room.c's.
+ * This file knows no curses and no scenario: the screens are viz/room.c's, the
+ * loops app/room_cmd.c's, and what the students race (the scenario's tables, its
+ * declared steps, its check) app/room_play.c's, read from the scenario's
+ * declaration.  Here are the room's own tables, the connections, and the
+ * projector's model of the rows.
  */
 #ifndef RACELAB_ROOM_H
 #define RACELAB_ROOM_H
@@ -32,51 +36,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "db.h"
+#include "scenario.h"
+
 #define ROOM_CODE_LEN 6                 /* digits of a room's code */
 #define ROOM_NAME_MAX 64                /* characters of a student's name */
 #define ROOM_NAME_BYTES (ROOM_NAME_MAX * 4 + 1)
-#define ROOM_PLAN_STEPS 6               /* steps of one operation, at most */
 #define ROOM_LANE 24                    /* steps a lane remembers */
 #define ROOM_ERRLEN 256
 #define ROOM_DEFAULT_OPS 3              /* operations per student per round */
-
-/* ---- the scenario's steps, as a student takes them -------------------------- */
-
-/* What a step's $1, $2 are bound to. */
-enum room_arg {
-	ROOM_ARG_NONE,
-	ROOM_ARG_READ_PLUS_ONE, /* $1: the value the operation read, plus one */
-	ROOM_ARG_CODE,          /* $1: the operation's coupon code */
-	ROOM_ARG_CODE_CUSTOMER, /* $1: the coupon code, $2: the customer */
-};
-
-/* When a step's result says the rest of the operation is not for this thread. */
-enum room_unless {
-	ROOM_ALWAYS,
-	ROOM_UNLESS_VALUE,      /* the row read says "taken" (value != 0) */
-	ROOM_UNLESS_CHANGED,    /* the conditional UPDATE changed no row */
-};
-
-struct room_step {
-	const char *name;       /* the scenario's step name: read, write, claim … */
-	const char *sql;        /* the scenario's own SQL, $1 … bound */
-	enum room_arg args;
-	enum room_unless unless;/* after this step: skip to SKIP_TO when it says so */
-	int skip_to;            /* step index to go on at (nsteps: the operation ends) */
-	int effect;             /* completing it commits one effect (a sale, a redemption) */
-};
-
-struct room_plan {
-	const char *scenario;   /* product, coupon */
-	const char *strategy;   /* naive, atomic, locked */
-	int nsteps;
-	struct room_step steps[ROOM_PLAN_STEPS];
-};
-
-/* The steps of STRATEGY of SCENARIO on PostgreSQL, with the SQL demos/product.c
- * and demos/coupon.c run (tests/room.t compares them with the demos' trace), or
- * NULL. */
-const struct room_plan *room_plan(const char *scenario, const char *strategy);
 
 /* ---- codes and names ---------------------------------------------------------- */
 
@@ -132,10 +100,18 @@ const char *room_conn_db(struct room_conn *c);
 /* This connection's server process. */
 int room_conn_pid(struct room_conn *c);
 
+/* Make the scenario's data as new in the room, for INFO's strategy and OPS
+ * operations per student: called inside the instructor's transaction, with C's
+ * search_path the room's schema.  The room then lets the students' role read and
+ * write every table the room's own are not.  0, or -1 with err. */
+typedef int (*room_fresh_fn)(struct room_conn *c, const struct room_info *info, void *arg,
+                             char *err);
+
 /* Instructor: create room CODE for SCENARIO's STRATEGY, OPS operations per
- * student per round; CONN then LISTENs to it.  -1 with err if it cannot. */
+ * student per round, its data made by FRESH(ARG); CONN then LISTENs to it.  -1
+ * with err if it cannot. */
 int room_create(struct room_conn *c, const char *code, const char *scenario,
-                const char *strategy, int ops, char *err);
+                const char *strategy, int ops, room_fresh_fn fresh, void *arg, char *err);
 /* Does room CODE exist?  1 yes, 0 no, -1 error.  Then use it on C: search_path
  * set to its schema, and LISTENing to its channel if LISTEN. */
 int room_enter(struct room_conn *c, const char *code, int listen, char *err);
@@ -143,26 +119,22 @@ int room_enter(struct room_conn *c, const char *code, int listen, char *err);
 int room_drop(struct room_conn *c, const char *code, char *err);
 int room_info(struct room_conn *c, struct room_info *out, char *err);
 
-/* Instructor: a new round with STRATEGY: the scenario's data as new, then tell
- * the students.  room_end asks them to stop (the round ends when all have);
- * room_over records that it has ended (state idle). */
-int room_start(struct room_conn *c, const char *strategy, char *err);
+/* Instructor: a new round with STRATEGY: the scenario's data as new (FRESH),
+ * then tell the students.  room_end asks them to stop (the round ends when all
+ * have); room_over records that it has ended (state idle). */
+int room_start(struct room_conn *c, const char *strategy, room_fresh_fn fresh, void *arg,
+               char *err);
 int room_end(struct room_conn *c, char *err);
 int room_over(struct room_conn *c, char *err);
-/* Instructor: the scenario's data as new, no round running. */
-int room_reset(struct room_conn *c, char *err);
+/* Instructor: the scenario's data as new (FRESH), no round running. */
+int room_reset(struct room_conn *c, room_fresh_fn fresh, void *arg, char *err);
 
-/* What the database holds after a round, against what the students committed. */
-struct room_check {
-	int64_t expected;       /* what the invariant demands */
-	int64_t observed;       /* what the database holds */
-	int64_t anomalies;      /* lost updates; redemptions beyond one per coupon */
-	int64_t coupons, double_redeemed, discount_lost;        /* coupon */
-};
-/* COMMITTED effects in the round just played; room_check fills OUT. */
-int room_check(struct room_conn *c, int64_t committed, struct room_check *out, char *err);
-/* The shared count everyone sees: number_sold, or the redemptions. */
-int room_count(struct room_conn *c, int64_t *out, char *err);
+/* The room's connection as a backend (core/db.h) with one slot, exec: what a
+ * scenario's own setup() and check() call, run on C in the room's schema.  A
+ * failure is DB_ERROR (DB_RETRY for a serialization failure, deadlock or lock
+ * not available; DB_GONE when the connection is lost) with the server's message. */
+const db_backend *room_db(void);
+db_conn *room_db_conn(struct room_conn *c);
 
 /* ---- a student --------------------------------------------------------------------- */
 
@@ -239,7 +211,7 @@ struct room_model {
 	int64_t out_of_order;           /* rows seen before their predecessor (never
 	                                   applied; asked for again) */
 	int checked;                    /* the round is over and checked */
-	struct room_check check;
+	struct scn_check check;         /* the scenario's check of the round */
 	int64_t count;                  /* the shared count, last read */
 	/* Key press → applied delays (ns), for make bench; NULL unless asked. */
 	int64_t *lags;

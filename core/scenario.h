@@ -68,6 +68,33 @@ enum scn_role {
 
 #define SCN_KEY_RESULT (-1)     /* key_arg: the step's returned value names its row */
 
+/* A step may also declare its SQL and what its arguments and its result mean, so
+ * that a driver other than the strategy's op can take the step itself: racelab
+ * room, where each student's terminal takes one declared step per key press.
+ * A strategy the room can play declares all of these for every step; the op
+ * sends the same SQL (the scenario's file writes it once). */
+#define SCN_BINDS 2             /* bound arguments a declared step may have */
+
+/* What a declared step's $1, $2 hold. */
+enum scn_bind {
+	SCN_BIND_NONE = 0,
+	SCN_BIND_KEY,           /* the operation's resource: scenario.key_format with the
+	                           operation's number, 1 up ("C0001") */
+	SCN_BIND_WHO,           /* who asks: scenario.who_format with the thread's
+	                           number, 1 up ("customer3") */
+	SCN_BIND_READ,          /* the value the operation's last read returned */
+	SCN_BIND_NEXT,          /* that value plus one: the application adds one */
+};
+
+/* Whether the rest of the operation is for this thread, after a declared step.
+ * When it is not, the op skips its steps up to its commit (which still runs), or
+ * to its end, and commits no effect. */
+enum scn_goes_on {
+	SCN_GO_ALWAYS = 0,
+	SCN_GO_IF_ZERO,         /* only if the value it read is 0 (still unused) */
+	SCN_GO_IF_ROW,          /* only if it changed or returned a row */
+};
+
 struct scn_step {
 	const char *name;       /* "read": the schedule's and the trace's name for it */
 	enum scn_role role;
@@ -78,6 +105,11 @@ struct scn_step {
 	                           returns (UPDATE ... RETURNING id) */
 	int value_arg;          /* 1-based bound argument holding the value written
 	                           (EFF_FROM_READ); 0: none */
+	const char *sql;        /* the SQL the op sends where the backend has row locks
+	                           (PostgreSQL), $1 … bound as BIND says; NULL: only the
+	                           op knows it */
+	enum scn_bind bind[SCN_BINDS];  /* what $1, $2 of SQL hold */
+	enum scn_goes_on goes_on;       /* whether the op goes on after it */
 };
 
 struct worker;
@@ -135,6 +167,8 @@ struct scn_words {
 	const char *goal;               /* step mode's challenge: "Goal: make the counter
 	                                   lose a sale" */
 	const char *bug;                /* a safe strategy broke: "a sale was lost" */
+	const char *observed;           /* what check()'s observed counts, as a name for
+	                                   a live figure: "number_sold", "redemptions" */
 	const char *between_ops;        /* a lane between two operations that start
 	                                   together (rounds), or NULL */
 	const char *help[8][2];         /* the help overlay's rows for its steps and marks:
@@ -156,6 +190,9 @@ struct scenario {
 	int64_t conserved;              /* the invariant is a sum of its rows that never
 	                                   changes (the balances' total), and this is it;
 	                                   0: the rows count what was committed */
+	const char *key_format;         /* SCN_BIND_KEY: printf format of the resource
+	                                   operation N (1 up) uses, "C%04d"; or NULL */
+	const char *who_format;         /* SCN_BIND_WHO: of thread N (1 up), "customer%d" */
 	struct scn_extra extras[SCN_EXTRAS];    /* ended by a NULL json */
 	struct scn_strategy strategies[SCN_STRATEGIES]; /* ended by a NULL name */
 

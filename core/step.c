@@ -14,10 +14,12 @@
 #include "sys.h"
 
 /* The harness's own steps, for strategies that do not declare them. */
-static const struct scn_step harness_begin = { "begin", ROLE_BEGIN, EFF_LOCKS, 0, 0 };
-static const struct scn_step harness_commit = { "commit", ROLE_COMMIT, 0, 0, 0 };
-static const struct scn_step harness_rollback = { "rollback", ROLE_ROLLBACK, 0, 0, 0 };
-static const struct scn_step undeclared = { NULL, ROLE_OTHER, 0, 0, 0 };
+static const struct scn_step harness_begin = { .name = "begin", .role = ROLE_BEGIN,
+                                                .effects = EFF_LOCKS };
+static const struct scn_step harness_commit = { .name = "commit", .role = ROLE_COMMIT };
+static const struct scn_step harness_rollback = { .name = "rollback",
+                                                   .role = ROLE_ROLLBACK };
+static const struct scn_step undeclared = { .name = NULL, .role = ROLE_OTHER };
 
 static const struct scn_step *declaration(const struct worker *w, const char *step)
 {

@@ -31,6 +31,16 @@
 #include "demo.h"
 
 #define DISCOUNT 25     /* each coupon is worth this much */
+#define KEY_FORMAT "C%04d"      /* the coupon of round N (1 up) */
+#define WHO_FORMAT "customer%d" /* who thread N (1 up) is */
+
+/* The statements the strategies send, written once: the ops send them and the
+ * declarations at the end of the file name them for racelab room. */
+#define CHECK_SQL "SELECT redeemed FROM coupons WHERE code = $1"
+#define LOCK_SQL "SELECT redeemed FROM coupons WHERE code = $1 FOR UPDATE"
+#define CLAIM_SQL "UPDATE coupons SET redeemed = 1 WHERE code = $1 AND redeemed = 0"
+#define REDEEM_SQL "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)"
+#define MARK_SQL "UPDATE coupons SET redeemed = 1 WHERE code = $1"
 
 /* The coupon's own figures in the reports (coupon.extras, in this order). */
 #define COUPONS extra[0]                /* coupons issued */
@@ -50,12 +60,12 @@ static const char *const schema[] = {
 /* Round N's coupon, C0001 for the first round. */
 static void coupon_code(struct worker *w, char *code, size_t n)
 {
-	snprintf(code, n, "C%04d", step_op(w) + 1);
+	snprintf(code, n, KEY_FORMAT, step_op(w) + 1);
 }
 
 static void customer_name(struct worker *w, char *name, size_t n)
 {
-	snprintf(name, n, "customer%d", step_thread(w));
+	snprintf(name, n, WHO_FORMAT, step_thread(w));
 }
 
 /*
@@ -71,7 +81,7 @@ static enum step_rc naive(struct worker *w)
 
 	coupon_code(w, code, sizeof code);
 	customer_name(w, customer, sizeof customer);
-	TRY(step_sql(w, "check", "SELECT redeemed FROM coupons WHERE code = $1",
+	TRY(step_sql(w, "check", CHECK_SQL,
 	             (db_value[]){ DB_S(code) }, 1, &r));
 	if (r.value != 0) {             /* someone else was first */
 		step_skip(w, "redeem");
@@ -79,11 +89,10 @@ static enum step_rc naive(struct worker *w)
 		return STEP_OK;
 	}
 	TRY(step_think(w));
-	TRY(step_sql(w, "redeem",
-	             "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	TRY(step_sql(w, "redeem", REDEEM_SQL,
 	             (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL));
 	step_committed(w);
-	TRY(step_sql(w, "mark", "UPDATE coupons SET redeemed = 1 WHERE code = $1",
+	TRY(step_sql(w, "mark", MARK_SQL,
 	             (db_value[]){ DB_S(code) }, 1, NULL));
 	return STEP_OK;
 }
@@ -102,15 +111,12 @@ static enum step_rc atomic(struct worker *w)
 
 	coupon_code(w, code, sizeof code);
 	customer_name(w, customer, sizeof customer);
-	TRY(step_sql(w, "claim",
-	             "UPDATE coupons SET redeemed = 1 WHERE code = $1 AND redeemed = 0",
-	             (db_value[]){ DB_S(code) }, 1, &r));
+	TRY(step_sql(w, "claim", CLAIM_SQL, (db_value[]){ DB_S(code) }, 1, &r));
 	if (r.changes != 1) {           /* another request claimed it */
 		step_skip(w, "redeem");
 		return STEP_OK;
 	}
-	TRY(step_sql(w, "redeem",
-	             "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	TRY(step_sql(w, "redeem", REDEEM_SQL,
 	             (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL));
 	step_committed(w);
 	return STEP_OK;
@@ -133,9 +139,7 @@ static enum step_rc locked(struct worker *w)
 	coupon_code(w, code, sizeof code);
 	customer_name(w, customer, sizeof customer);
 	TRY(step_begin(w));
-	TRY(step_sql(w, "lock", step_db(w)->row_locks
-	             ? "SELECT redeemed FROM coupons WHERE code = $1 FOR UPDATE"
-	             : "SELECT redeemed FROM coupons WHERE code = $1",
+	TRY(step_sql(w, "lock", step_db(w)->row_locks ? LOCK_SQL : CHECK_SQL,
 	             (db_value[]){ DB_S(code) }, 1, &r));
 	if (r.value != 0) {
 		step_skip(w, "redeem");
@@ -143,10 +147,9 @@ static enum step_rc locked(struct worker *w)
 		return step_commit(w);
 	}
 	TRY(step_think(w));
-	TRY(step_sql(w, "redeem",
-	             "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	TRY(step_sql(w, "redeem", REDEEM_SQL,
 	             (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL));
-	TRY(step_sql(w, "mark", "UPDATE coupons SET redeemed = 1 WHERE code = $1",
+	TRY(step_sql(w, "mark", MARK_SQL,
 	             (db_value[]){ DB_S(code) }, 1, NULL));
 	TRY(step_commit(w));
 	step_committed(w);
@@ -188,7 +191,7 @@ static enum step_rc unique(struct worker *w)
 
 	coupon_code(w, code, sizeof code);
 	customer_name(w, customer, sizeof customer);
-	TRY(step_sql(w, "check", "SELECT redeemed FROM coupons WHERE code = $1",
+	TRY(step_sql(w, "check", CHECK_SQL,
 	             (db_value[]){ DB_S(code) }, 1, &r));
 	if (r.value != 0) {
 		step_skip(w, "redeem");
@@ -196,8 +199,7 @@ static enum step_rc unique(struct worker *w)
 		return STEP_OK;
 	}
 	TRY(step_think(w));
-	rc = step_sql(w, "redeem",
-	              "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	rc = step_sql(w, "redeem", REDEEM_SQL,
 	              (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL);
 	if (rc == STEP_FAIL && unique_violation(w)) {
 		step_refused(w);        /* the request answers "already used" */
@@ -206,7 +208,7 @@ static enum step_rc unique(struct worker *w)
 	}
 	TRY(rc);
 	step_committed(w);
-	TRY(step_sql(w, "mark", "UPDATE coupons SET redeemed = 1 WHERE code = $1",
+	TRY(step_sql(w, "mark", MARK_SQL,
 	             (db_value[]){ DB_S(code) }, 1, NULL));
 	return STEP_OK;
 }
@@ -232,7 +234,7 @@ static enum step_rc nowait(struct worker *w)
 	TRY(step_begin(w));
 	TRY(step_sql(w, "lock", step_db(w)->row_locks
 	             ? "SELECT redeemed FROM coupons WHERE code = $1 FOR UPDATE NOWAIT"
-	             : "SELECT redeemed FROM coupons WHERE code = $1",
+	             : CHECK_SQL,
 	             (db_value[]){ DB_S(code) }, 1, &r));
 	if (r.value != 0) {
 		step_skip(w, "redeem");
@@ -240,10 +242,9 @@ static enum step_rc nowait(struct worker *w)
 		return step_commit(w);
 	}
 	TRY(step_think(w));
-	TRY(step_sql(w, "redeem",
-	             "INSERT INTO redemptions (coupon_code, customer) VALUES ($1, $2)",
+	TRY(step_sql(w, "redeem", REDEEM_SQL,
 	             (db_value[]){ DB_S(code), DB_S(customer) }, 2, NULL));
-	TRY(step_sql(w, "mark", "UPDATE coupons SET redeemed = 1 WHERE code = $1",
+	TRY(step_sql(w, "mark", MARK_SQL,
 	             (db_value[]){ DB_S(code) }, 1, NULL));
 	TRY(step_commit(w));
 	step_committed(w);
@@ -260,7 +261,7 @@ static enum db_status setup(const struct scenario *scn, const db_backend *db, db
 	if (st == DB_OK)
 		st = db->exec(conn, "BEGIN", NULL, 0, NULL, err);
 	for (int i = 0; i < ops && st == DB_OK; i++) {
-		snprintf(code, sizeof code, "C%04d", i + 1);
+		snprintf(code, sizeof code, KEY_FORMAT, i + 1);
 		st = db->exec(conn, "INSERT INTO coupons (code, redeemed, discount)"
 		              " VALUES ($1, 0, $2)",
 		              (db_value[]){ DB_S(code), DB_I(DISCOUNT) }, 2, NULL, err);
@@ -344,7 +345,7 @@ const struct scenario demo_coupon = {
 	.words = {
 		.effect = "redemption", .effects = "redemptions",
 		.op = "round", .ops = "rounds",
-		.value = "redeemed",
+		.value = "redeemed", .observed = "redemptions",
 		.resource = "coupon", .used = "redeemed",
 		.anomaly = "double redemption", .anomalies = "extra redemptions",
 		.none = "no extra redemption",
@@ -364,6 +365,8 @@ const struct scenario demo_coupon = {
 	.default_think_ms = 1,
 	.dashboard_ops = 6,
 	.anomaly_cost = DISCOUNT,
+	.key_format = KEY_FORMAT,
+	.who_format = WHO_FORMAT,
 	.extras = { { .json = "coupons" }, { .json = "double_redeemed", .column = "twice" },
 	            { .json = "discount_lost", .column = "$ lost", .width = 9 } },
 	.default_strategies = 3,      /* naive, atomic, locked; -s all for the ladder */
@@ -371,9 +374,12 @@ const struct scenario demo_coupon = {
 		{ .name = "naive", .safe = 0,
 		  .summary = "SELECT redeemed; if 0: INSERT redemption; UPDATE redeemed = 1",
 		  .django = "if not coupon.redeemed: redeem(); coupon.redeemed = True; coupon.save()",
-		  .steps = { { "check", ROLE_READ, 0, .key_arg = 1 },
-		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 },
-		             { "mark", ROLE_WRITE, 0, .key_arg = 1 } },
+		  .steps = { { "check", ROLE_READ, 0, .key_arg = 1, .sql = CHECK_SQL,
+		               .bind = { SCN_BIND_KEY }, .goes_on = SCN_GO_IF_ZERO },
+		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1, .sql = REDEEM_SQL,
+		               .bind = { SCN_BIND_KEY, SCN_BIND_WHO } },
+		             { "mark", ROLE_WRITE, 0, .key_arg = 1, .sql = MARK_SQL,
+		               .bind = { SCN_BIND_KEY } } },
 		  .op = naive },
 		{ .name = "atomic", .safe = 1,
 		  .summary = "UPDATE coupons SET redeemed = 1 WHERE … AND redeemed = 0; if 1 row: INSERT",
@@ -381,8 +387,10 @@ const struct scenario demo_coupon = {
 		  .why_safe = "No order of steps redeems it twice: the UPDATE … AND redeemed = 0"
 		              " checks and claims in one statement, under the row's lock; the"
 		              " second claim changes 0 rows and skips its redeem.",
-		  .steps = { { "claim", ROLE_CLAIM, 0, .key_arg = 1 },
-		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 } },
+		  .steps = { { "claim", ROLE_CLAIM, 0, .key_arg = 1, .sql = CLAIM_SQL,
+		               .bind = { SCN_BIND_KEY }, .goes_on = SCN_GO_IF_ROW },
+		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1, .sql = REDEEM_SQL,
+		               .bind = { SCN_BIND_KEY, SCN_BIND_WHO } } },
 		  .op = atomic },
 		{ .name = "locked", .safe = 1,
 		  .summary = "BEGIN; SELECT … FOR UPDATE; if 0: INSERT, UPDATE; COMMIT",
@@ -396,11 +404,15 @@ const struct scenario demo_coupon = {
 		  .db_lock_note = "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database",
 		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
 		                    " database's write lock instead",
-		  .steps = { { .name = "begin", .role = ROLE_BEGIN, .effects = EFF_LOCKS },
-		             { "lock", ROLE_LOCK, 0, .key_arg = 1 },
-		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1 },
-		             { "mark", ROLE_WRITE, 0, .key_arg = 1 },
-		             { .name = "commit", .role = ROLE_COMMIT } },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN, .effects = EFF_LOCKS,
+		               .sql = "BEGIN" },
+		             { "lock", ROLE_LOCK, 0, .key_arg = 1, .sql = LOCK_SQL,
+		               .bind = { SCN_BIND_KEY }, .goes_on = SCN_GO_IF_ZERO },
+		             { "redeem", ROLE_INSERT, EFF_USES, .key_arg = 1, .sql = REDEEM_SQL,
+		               .bind = { SCN_BIND_KEY, SCN_BIND_WHO } },
+		             { "mark", ROLE_WRITE, 0, .key_arg = 1, .sql = MARK_SQL,
+		               .bind = { SCN_BIND_KEY } },
+		             { .name = "commit", .role = ROLE_COMMIT, .sql = "COMMIT" } },
 		  .op = locked },
 		{ .name = "unique", .safe = 1,
 		  .summary = "SELECT redeemed; if 0: INSERT (UNIQUE refuses a second: \"already used\")",

@@ -27,6 +27,13 @@
 
 #include "demo.h"
 
+/* The statements the strategies send, written once: the ops send them and the
+ * declarations at the end of the file name them for racelab room. */
+#define READ_SQL "SELECT number_sold FROM products WHERE id = 1"
+#define LOCK_SQL "SELECT number_sold FROM products WHERE id = 1 FOR UPDATE"
+#define WRITE_SQL "UPDATE products SET number_sold = $1 WHERE id = 1"
+#define UPDATE_SQL "UPDATE products SET number_sold = number_sold + 1 WHERE id = 1"
+
 static const char *const schema[] = {
 	"DROP TABLE IF EXISTS products",
 	"CREATE TABLE products (id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
@@ -46,10 +53,10 @@ static enum step_rc naive(struct worker *w)
 	db_result r;
 	int64_t sold;
 
-	TRY(step_sql(w, "read", "SELECT number_sold FROM products WHERE id = 1", NULL, 0, &r));
+	TRY(step_sql(w, "read", READ_SQL, NULL, 0, &r));
 	sold = r.value + 1;             /* the application adds one */
 	TRY(step_think(w));
-	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1 WHERE id = 1",
+	TRY(step_sql(w, "write", WRITE_SQL,
 	             (db_value[]){ DB_I(sold) }, 1, NULL));
 	step_committed(w);
 	return STEP_OK;
@@ -63,9 +70,7 @@ static enum step_rc naive(struct worker *w)
  */
 static enum step_rc atomic(struct worker *w)
 {
-	TRY(step_sql(w, "update",
-	             "UPDATE products SET number_sold = number_sold + 1 WHERE id = 1",
-	             NULL, 0, NULL));
+	TRY(step_sql(w, "update", UPDATE_SQL, NULL, 0, NULL));
 	step_committed(w);
 	return STEP_OK;
 }
@@ -88,13 +93,10 @@ static enum step_rc locked(struct worker *w)
 	int64_t sold;
 
 	TRY(step_begin(w));
-	TRY(step_sql(w, "lock", step_db(w)->row_locks
-	             ? "SELECT number_sold FROM products WHERE id = 1 FOR UPDATE"
-	             : "SELECT number_sold FROM products WHERE id = 1",
-	             NULL, 0, &r));
+	TRY(step_sql(w, "lock", step_db(w)->row_locks ? LOCK_SQL : READ_SQL, NULL, 0, &r));
 	sold = r.value + 1;
 	TRY(step_think(w));
-	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1 WHERE id = 1",
+	TRY(step_sql(w, "write", WRITE_SQL,
 	             (db_value[]){ DB_I(sold) }, 1, NULL));
 	TRY(step_commit(w));
 	step_committed(w);
@@ -123,13 +125,10 @@ static enum step_rc deferred(struct worker *w)
 	int64_t sold;
 
 	TRY(step_begin_with(w, "BEGIN"));
-	TRY(step_sql(w, "lock", step_db(w)->row_locks
-	             ? "SELECT number_sold FROM products WHERE id = 1 FOR UPDATE"
-	             : "SELECT number_sold FROM products WHERE id = 1",
-	             NULL, 0, &r));
+	TRY(step_sql(w, "lock", step_db(w)->row_locks ? LOCK_SQL : READ_SQL, NULL, 0, &r));
 	sold = r.value + 1;
 	TRY(step_think(w));
-	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1 WHERE id = 1",
+	TRY(step_sql(w, "write", WRITE_SQL,
 	             (db_value[]){ DB_I(sold) }, 1, NULL));
 	TRY(step_commit(w));
 	step_committed(w);
@@ -196,10 +195,10 @@ static enum step_rc serializable(struct worker *w)
 
 	TRY(step_begin_with(w, step_db(w)->row_locks ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
 	                                             : "BEGIN"));
-	TRY(step_sql(w, "read", "SELECT number_sold FROM products WHERE id = 1", NULL, 0, &r));
+	TRY(step_sql(w, "read", READ_SQL, NULL, 0, &r));
 	sold = r.value + 1;
 	TRY(step_think(w));
-	TRY(step_sql(w, "write", "UPDATE products SET number_sold = $1 WHERE id = 1",
+	TRY(step_sql(w, "write", WRITE_SQL,
 	             (db_value[]){ DB_I(sold) }, 1, NULL));
 	TRY(step_commit(w));
 	step_committed(w);
@@ -222,7 +221,7 @@ static enum db_status check(const struct scenario *scn, const db_backend *db, db
 
 	(void)scn;
 	(void)rounds;
-	st = db->exec(conn, "SELECT number_sold FROM products WHERE id = 1", NULL, 0, &r, err);
+	st = db->exec(conn, READ_SQL, NULL, 0, &r, err);
 	if (st != DB_OK)
 		return st;
 	out->expected = committed;
@@ -262,7 +261,7 @@ const struct scenario demo_product = {
 	.words = {
 		.effect = "sale", .effects = "sales",
 		.op = "operation", .ops = "operations",
-		.value = "number_sold",
+		.value = "number_sold", .observed = "number_sold",
 		.anomaly = "lost update", .anomalies = "lost updates",
 		.none = "no sale lost",
 		.goal = "Goal: make the counter lose a sale",
@@ -281,8 +280,9 @@ const struct scenario demo_product = {
 		{ .name = "naive", .safe = 0,
 		  .summary = "SELECT number_sold; app adds 1; UPDATE SET number_sold = <value>",
 		  .django = "p.number_sold += 1; p.save()",
-		  .steps = { { .name = "read", .role = ROLE_READ },
-		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 } },
+		  .steps = { { .name = "read", .role = ROLE_READ, .sql = READ_SQL },
+		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1, .sql = WRITE_SQL,
+		               .bind = { SCN_BIND_NEXT } } },
 		  .op = naive },
 		{ .name = "atomic", .safe = 1,
 		  .summary = "UPDATE SET number_sold = number_sold + 1",
@@ -290,7 +290,8 @@ const struct scenario demo_product = {
 		  .why_safe = "No order of steps loses a sale: the database reads and writes"
 		              " number_sold in one statement, under the row's lock; there is no"
 		              " step between the read and the write to put another thread in.",
-		  .steps = { { .name = "update", .role = ROLE_UPDATE, .effects = EFF_ADDS } },
+		  .steps = { { .name = "update", .role = ROLE_UPDATE, .effects = EFF_ADDS,
+		               .sql = UPDATE_SQL } },
 		  .op = atomic },
 		{ .name = "locked", .safe = 1,
 		  .summary = "BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT",
@@ -302,9 +303,11 @@ const struct scenario demo_product = {
 		  .db_lock_note = "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database",
 		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
 		                    " database's write lock instead",
-		  .steps = { { .name = "begin", .role = ROLE_BEGIN, .effects = EFF_LOCKS }, { .name = "lock", .role = ROLE_LOCK },
-		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1 },
-		             { .name = "commit", .role = ROLE_COMMIT } },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN, .effects = EFF_LOCKS, .sql = "BEGIN" },
+		             { .name = "lock", .role = ROLE_LOCK, .sql = LOCK_SQL },
+		             { "write", ROLE_WRITE, EFF_FROM_READ, .value_arg = 1, .sql = WRITE_SQL,
+		               .bind = { SCN_BIND_NEXT } },
+		             { .name = "commit", .role = ROLE_COMMIT, .sql = "COMMIT" } },
 		  .op = locked },
 		{ .name = "deferred", .safe = 1, .fails_fast = 1,
 		  .summary = "BEGIN; SELECT … FOR UPDATE; UPDATE; COMMIT — no retry",

@@ -32,6 +32,19 @@
 /* Seats per operation a thread may start: more than -t allows, so a booking is
  * never turned away because the house is really full. */
 #define SEATS_PER_OP 64
+#define WHO_FORMAT "customer%d" /* who thread N (1 up) is */
+
+/* The statements the strategies send, written once: the ops send them and the
+ * declarations at the end of the file name them for racelab room. */
+#define FIND_SQL "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1"
+#define FIND_LOCKED_SQL "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1" \
+                        " FOR UPDATE"
+#define FIND_SKIP_SQL "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1" \
+                      " FOR UPDATE SKIP LOCKED"
+#define BOOK_SQL "UPDATE seats SET booked_by = $2 WHERE id = $1"
+#define BOOK_FREE_SQL "UPDATE seats SET booked_by = $1 WHERE id = (SELECT id FROM seats" \
+                      " WHERE booked_by IS NULL ORDER BY id LIMIT 1) AND booked_by IS NULL" \
+                      " RETURNING id"
 
 /* The scenario's own figures in the reports (tickets.extras, in this order). */
 #define SEATS extra[0]                  /* seats on sale */
@@ -47,7 +60,7 @@ static const char *const schema[] = {
 
 static void customer_name(struct worker *w, char *name, size_t n)
 {
-	snprintf(name, n, "customer%d", step_thread(w));
+	snprintf(name, n, WHO_FORMAT, step_thread(w));
 }
 
 /*
@@ -62,14 +75,13 @@ static enum step_rc naive(struct worker *w)
 	db_result r;
 
 	customer_name(w, customer, sizeof customer);
-	TRY(step_sql(w, "find", "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1",
-	             NULL, 0, &r));
+	TRY(step_sql(w, "find", FIND_SQL, NULL, 0, &r));
 	if (!r.has_row) {               /* sold out */
 		step_skip(w, "book");
 		return step_fail(w, "sold out");
 	}
 	TRY(step_think(w));
-	TRY(step_sql(w, "book", "UPDATE seats SET booked_by = $2 WHERE id = $1",
+	TRY(step_sql(w, "book", BOOK_SQL,
 	             (db_value[]){ DB_I(r.value), DB_S(customer) }, 2, NULL));
 	step_committed(w);
 	return STEP_OK;
@@ -98,9 +110,7 @@ static enum step_rc atomic(struct worker *w)
 
 	customer_name(w, customer, sizeof customer);
 	TRY(step_begin(w));
-	TRY(step_sql(w, "book", "UPDATE seats SET booked_by = $1 WHERE id = (SELECT id FROM seats"
-	             " WHERE booked_by IS NULL ORDER BY id LIMIT 1) AND booked_by IS NULL"
-	             " RETURNING id", (db_value[]){ DB_S(customer) }, 1, &r));
+	TRY(step_sql(w, "book", BOOK_FREE_SQL, (db_value[]){ DB_S(customer) }, 1, &r));
 	if (!r.has_row) {
 		TRY(step_commit(w));
 		return step_fail(w, "no seat");
@@ -118,16 +128,14 @@ static enum step_rc lock_and_book(struct worker *w, const char *find_sql)
 
 	customer_name(w, customer, sizeof customer);
 	TRY(step_begin(w));
-	TRY(step_sql(w, "find", step_db(w)->row_locks ? find_sql
-	             : "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1",
-	             NULL, 0, &r));
+	TRY(step_sql(w, "find", step_db(w)->row_locks ? find_sql : FIND_SQL, NULL, 0, &r));
 	if (!r.has_row) {
 		step_skip(w, "book");
 		TRY(step_commit(w));
 		return step_fail(w, "sold out");
 	}
 	TRY(step_think(w));
-	TRY(step_sql(w, "book", "UPDATE seats SET booked_by = $2 WHERE id = $1",
+	TRY(step_sql(w, "book", BOOK_SQL,
 	             (db_value[]){ DB_I(r.value), DB_S(customer) }, 2, NULL));
 	TRY(step_commit(w));
 	step_committed(w);
@@ -145,8 +153,7 @@ static enum step_rc lock_and_book(struct worker *w, const char *find_sql)
  */
 static enum step_rc locked(struct worker *w)
 {
-	return lock_and_book(w, "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1"
-	                     " FOR UPDATE");
+	return lock_and_book(w, FIND_LOCKED_SQL);
 }
 
 /*
@@ -159,8 +166,7 @@ static enum step_rc locked(struct worker *w)
  */
 static enum step_rc skip_locked(struct worker *w)
 {
-	return lock_and_book(w, "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1"
-	                     " FOR UPDATE SKIP LOCKED");
+	return lock_and_book(w, FIND_SKIP_SQL);
 }
 
 static enum db_status setup(const struct scenario *scn, const db_backend *db, db_conn *conn,
@@ -228,7 +234,7 @@ const struct scenario demo_tickets = {
 	.words = {
 		.effect = "booking", .effects = "bookings",
 		.op = "operation", .ops = "operations",
-		.value = "seat",
+		.value = "seat", .observed = "seats booked",
 		.resource = "seat", .used = "booked",
 		.anomaly = "double booking", .anomalies = "seats booked twice",
 		.none = "no seat booked twice",
@@ -243,14 +249,17 @@ const struct scenario demo_tickets = {
 	.default_ops = 200,
 	.default_think_ms = 0,
 	.dashboard_ops = 8,
+	.who_format = WHO_FORMAT,
 	.extras = { { "seats", NULL, 0 }, { "double_booked", "twice", 0 } },
 	.strategies = {
 		{ .name = "naive", .safe = 0,
 		  .summary = "SELECT the first free seat; UPDATE it with the customer's name",
 		  .django = "seat = Seat.objects.filter(booked_by=None).order_by('id').first();"
 		            " seat.booked_by = me; seat.save()",
-		  .steps = { { "find", ROLE_READ, 0, 0, 0 },
-		             { "book", ROLE_WRITE, EFF_USES, 1, 0 } },
+		  .steps = { { "find", ROLE_READ, 0, .sql = FIND_SQL,
+		               .goes_on = SCN_GO_IF_ROW },
+		             { "book", ROLE_WRITE, EFF_USES, .key_arg = 1, .sql = BOOK_SQL,
+		               .bind = { SCN_BIND_READ, SCN_BIND_WHO } } },
 		  .op = naive },
 		{ .name = "atomic", .safe = 1,
 		  .summary = "BEGIN; UPDATE … WHERE id = (SELECT … LIMIT 1) AND booked_by IS NULL"
@@ -268,9 +277,11 @@ const struct scenario demo_tickets = {
 		                  " \"no seat\"",
 		  .db_lock_report = "BEGIN IMMEDIATE takes the whole database's write lock, so the"
 		                    " bookings run one at a time and none finds its seat gone",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, 0, 0 },
-		             { "book", ROLE_CLAIM, EFF_USES, SCN_KEY_RESULT, 0 },
-		             { "commit", ROLE_COMMIT, 0, 0, 0 } },
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, .sql = "BEGIN" },
+		             { "book", ROLE_CLAIM, EFF_USES, .key_arg = SCN_KEY_RESULT,
+		               .sql = BOOK_FREE_SQL,
+		               .bind = { SCN_BIND_WHO }, .goes_on = SCN_GO_IF_ROW },
+		             { "commit", ROLE_COMMIT, 0, .sql = "COMMIT" } },
 		  .op = atomic },
 		{ .name = "locked", .safe = 1,
 		  .summary = "BEGIN; SELECT the first free seat FOR UPDATE; UPDATE it; COMMIT",
@@ -286,10 +297,12 @@ const struct scenario demo_tickets = {
 		  .db_lock_note = "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database",
 		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
 		                    " database's write lock instead",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, 0, 0 },
-		             { "find", ROLE_LOCK, 0, 0, 0 },
-		             { "book", ROLE_WRITE, EFF_USES, 1, 0 },
-		             { "commit", ROLE_COMMIT, 0, 0, 0 } },
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, .sql = "BEGIN" },
+		             { "find", ROLE_LOCK, 0, .sql = FIND_LOCKED_SQL,
+		               .goes_on = SCN_GO_IF_ROW },
+		             { "book", ROLE_WRITE, EFF_USES, .key_arg = 1, .sql = BOOK_SQL,
+		               .bind = { SCN_BIND_READ, SCN_BIND_WHO } },
+		             { "commit", ROLE_COMMIT, 0, .sql = "COMMIT" } },
 		  .op = locked },
 		{ .name = "skip_locked", .safe = 1,
 		  .summary = "BEGIN; SELECT the first free seat FOR UPDATE SKIP LOCKED; UPDATE it;"
@@ -306,10 +319,12 @@ const struct scenario demo_tickets = {
 		  .db_lock_report = "no FOR UPDATE SKIP LOCKED here; BEGIN IMMEDIATE makes every"
 		                    " booking wait for the whole database's write lock, as locked"
 		                    " does",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, 0, 0 },
-		             { "find", ROLE_LOCK, 0, 0, 0 },
-		             { "book", ROLE_WRITE, EFF_USES, 1, 0 },
-		             { "commit", ROLE_COMMIT, 0, 0, 0 } },
+		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, .sql = "BEGIN" },
+		             { "find", ROLE_LOCK, 0, .sql = FIND_SKIP_SQL,
+		               .goes_on = SCN_GO_IF_ROW },
+		             { "book", ROLE_WRITE, EFF_USES, .key_arg = 1, .sql = BOOK_SQL,
+		               .bind = { SCN_BIND_READ, SCN_BIND_WHO } },
+		             { "commit", ROLE_COMMIT, 0, .sql = "COMMIT" } },
 		  .op = skip_locked },
 	},
 	.setup = setup,

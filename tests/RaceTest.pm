@@ -1,5 +1,7 @@
 # RaceTest.pm: what racelab's end-to-end tests share: the binary, the backends to test,
-# and running racelab with its JSON report parsed.
+# running racelab with its JSON report parsed, and (on request: use RaceTest
+# qw(:DEFAULT :tmux)) a private tmux server for the tests that drive the real
+# binary on a terminal.
 package RaceTest;
 use strict;
 use warnings;
@@ -7,8 +9,12 @@ use Exporter 'import';
 use JSON::PP;
 use File::Temp qw(tempdir);
 use Test::More;
+use Time::HiRes ();
+use Encode ();
 
 our @EXPORT = qw($RACELAB backends racelab racelab_json private_tmp wait_exit);
+our @EXPORT_OK = qw(tmux capture pane_var wait_for $TMUX_TIMEOUT);
+our %EXPORT_TAGS = (tmux => \@EXPORT_OK);
 
 our $RACELAB = $ENV{RACELAB} or BAIL_OUT('RACELAB is not set: run the tests with make test');
 
@@ -69,6 +75,50 @@ sub wait_exit {
     }
     kill 'KILL', $pid;
     waitpid($pid, 0);
+    return undef;
+}
+
+# ---- a private tmux server ---------------------------------------------------------
+
+# A server on a socket in a directory of our own, started by the first tmux call
+# and killed at exit, so a test never touches the user's sessions.
+our $TMUX_TIMEOUT = $ENV{RACELAB_TMUX_TIMEOUT} // 30;
+my $tmux_sock;
+sub tmux_sock { return $tmux_sock //= private_tmp() . '/tmux' }
+END { local $?; system("tmux -S '$tmux_sock' kill-server 2>/dev/null") if $tmux_sock && -S $tmux_sock; }
+
+# Run tmux ARGS on the private server; true if it succeeded.
+sub tmux { return system('tmux', '-S', tmux_sock(), '-f', '/dev/null', @_) == 0 }
+
+# The text of pane S, decoded from UTF-8 (capture-pane's OPTions too, e.g. -e
+# for the escapes).
+sub capture {
+    my ($s, @opt) = @_;
+    my $sock = tmux_sock();
+    return Encode::decode('UTF-8', scalar `tmux -S '$sock' capture-pane -p @opt -t '$s' 2>/dev/null`);
+}
+
+# A format variable of pane S: alternate_on, cursor_flag, pane_pid.
+sub pane_var {
+    my ($s, $v) = @_;
+    my $sock = tmux_sock();
+    my $x = `tmux -S '$sock' display -p -t '$s' '#{$v}'`;
+    chomp $x;
+    return $x;
+}
+
+# Poll pane NAME until CHECK (a regex or a sub on the text) holds, for at most
+# $TMUX_TIMEOUT seconds; returns the text, or undef with the pane shown in a diag.
+sub wait_for {
+    my ($name, $check, $what) = @_;
+    my $end = Time::HiRes::time() + $TMUX_TIMEOUT;
+    my $text = '';
+    while (Time::HiRes::time() < $end) {
+        $text = capture($name);
+        return $text if ref $check eq 'CODE' ? $check->($text) : $text =~ $check;
+        Time::HiRes::sleep(0.05);
+    }
+    diag("timed out waiting for $what; the pane shows:\n$text");
     return undef;
 }
 

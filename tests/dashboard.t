@@ -15,23 +15,11 @@ use utf8;
 use open qw(:std :encoding(UTF-8));
 use FindBin;
 use lib $FindBin::Bin;
-use RaceTest;
+use RaceTest qw(:DEFAULT :tmux);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
 plan skip_all => 'tmux is not installed' if system('tmux -V >/dev/null 2>&1') != 0;
-
-# A private server on a socket in a directory of our own, removed at the end.
-my $SOCK = private_tmp() . '/tmux';
-my $TIMEOUT = $ENV{RACELAB_TMUX_TIMEOUT} // 30;
-END { local $?; system("tmux -S '$SOCK' kill-server 2>/dev/null") if $SOCK && -S $SOCK; }
-
-sub tmux { return system('tmux', '-S', $SOCK, '-f', '/dev/null', @_) == 0 }
-sub capture {
-    my ($s, @opt) = @_;
-    return scalar `tmux -S '$SOCK' capture-pane -p @opt -t '$s' 2>/dev/null`;
-}
-sub pane_var { my ($s, $v) = @_; my $x = `tmux -S '$SOCK' display -p -t '$s' '#{$v}'`; chomp $x; $x }
 
 # Start racelab ARGS in a new session of WxH; after it exits the pane shows its exit
 # status and the terminal modes, then waits.
@@ -44,20 +32,6 @@ sub start {
     tmux('new-session', '-d', '-s', $name, '-x', $w, '-y', $h,
          '-e', 'LANG=C.UTF-8', '-e', 'LC_ALL=C.UTF-8', $cmd)
         or BAIL_OUT("tmux cannot start a session");
-}
-
-# Poll the pane until CHECK (a regex or a sub on the text) holds; returns the text.
-sub wait_for {
-    my ($name, $check, $what) = @_;
-    my $end = time + $TIMEOUT;
-    my $text = '';
-    while (time < $end) {
-        $text = capture($name);
-        return $text if ref $check eq 'CODE' ? $check->($text) : $text =~ $check;
-        sleep 0.05;
-    }
-    diag("timed out waiting for $what; the pane shows:\n$text");
-    return undef;
 }
 
 sub panels_and_lanes {

@@ -14,32 +14,11 @@ use utf8;
 use open qw(:std :encoding(UTF-8));
 use FindBin;
 use lib $FindBin::Bin;
-use RaceTest;
+use RaceTest qw(:DEFAULT :tmux);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
 plan skip_all => 'tmux is not installed' if system('tmux -V >/dev/null 2>&1') != 0;
-
-my $SOCK = private_tmp() . '/tmux';
-my $TIMEOUT = $ENV{RACELAB_TMUX_TIMEOUT} // 30;
-END { system("tmux -S '$SOCK' kill-server 2>/dev/null") if $SOCK && -S $SOCK; }
-
-sub tmux { return system('tmux', '-S', $SOCK, '-f', '/dev/null', @_) == 0 }
-sub capture { return scalar `tmux -S '$SOCK' capture-pane -p -t '$_[0]' 2>/dev/null` }
-sub pane_var { my ($s, $v) = @_; my $x = `tmux -S '$SOCK' display -p -t '$s' '#{$v}'`; chomp $x; $x }
-
-sub wait_for {
-    my ($name, $check, $what) = @_;
-    my $end = time + $TIMEOUT;
-    my $text = '';
-    while (time < $end) {
-        $text = capture($name);
-        return $text if ref $check eq 'CODE' ? $check->($text) : $text =~ $check;
-        sleep 0.05;
-    }
-    diag("timed out waiting for $what; the pane shows:\n$text");
-    return undef;
-}
 
 # An interactive shell (job control, as a learner has) in a WxH terminal; racelab
 # ARGS is typed into it, followed by what prints its exit status.
@@ -56,7 +35,7 @@ sub start {
 sub racelab_pid {
     my ($name) = @_;
     my $shell = pane_var($name, 'pane_pid');
-    my $end = time + $TIMEOUT;
+    my $end = time + $TMUX_TIMEOUT;
     while (time < $end) {
         my ($pid) = grep { `cat /proc/$_/cmdline 2>/dev/null` =~ /^\Q$RACELAB\E\0/ }
                     split ' ', `ps -o pid= --ppid $shell`;

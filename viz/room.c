@@ -68,19 +68,24 @@ static void big_code(WINDOW *w, int y, int x, const char *code)
 	}
 }
 
-/* Does step NAME of PLAN show a value: what it read, or what it wrote from
- * what it read? */
-static int shows_value(const struct room_plan *plan, const char *name)
+/* Does step NAME of ST show a value: what it read (or found and returned), or
+ * what it wrote from what it read? */
+static int shows_value(const struct scn_strategy *st, const char *name)
 {
-	for (int i = 0; plan && i < plan->nsteps; i++)
-		if (!strcmp(plan->steps[i].name, name))
-			return !strncmp(plan->steps[i].sql, "SELECT", 6) ||
-			       plan->steps[i].args == ROOM_ARG_READ_PLUS_ONE;
+	const struct scn_step *step = st ? scn_step(st, name) : NULL;
+
+	if (!step)
+		return 0;
+	if (step->role == ROLE_READ || step->role == ROLE_LOCK || step->key_arg == SCN_KEY_RESULT)
+		return 1;
+	for (int i = 0; i < SCN_BINDS; i++)
+		if (step->bind[i] == SCN_BIND_NEXT)
+			return 1;
 	return 0;
 }
 
 /* The text of one step on a lane: "read=10", "lock⏳", "redeem-". */
-static void lane_text(const struct room_plan *plan, const struct room_lane_step *l,
+static void lane_text(const struct scn_strategy *strategy, const struct room_lane_step *l,
                       char *buf, size_t n, enum viz_style *st)
 {
 	const struct viz_glyphs *g = viz_glyphs();
@@ -100,7 +105,7 @@ static void lane_text(const struct room_plan *plan, const struct room_lane_step 
 		*st = VS_BAD;
 		break;
 	default:
-		if (shows_value(plan, l->step))
+		if (shows_value(strategy, l->step))
 			snprintf(buf, n, "%s%s=%lld", l->waited ? g->wait : "", l->step,
 			         (long long)l->value);
 		else
@@ -115,10 +120,9 @@ static void lane_text(const struct room_plan *plan, const struct room_lane_step 
 #define NAME_COLS 20
 
 static void draw_lane(WINDOW *w, int y, int x, int width, const struct room_model *m,
-                      const struct room_seat *s)
+                      const struct scn_strategy *strategy, const struct room_seat *s)
 {
 	const struct viz_glyphs *g = viz_glyphs();
-	const struct room_plan *plan = room_plan(m->info.scenario, m->info.strategy);
 	char head[64], t[ROOM_LANE][40];
 	enum viz_style st[ROOM_LANE];
 	int used, first, room, need = 0;
@@ -141,7 +145,7 @@ static void draw_lane(WINDOW *w, int y, int x, int width, const struct room_mode
 	for (first = s->nlane; first > 0; first--) {
 		int i = first - 1, tw;
 
-		lane_text(plan, &s->lane[i], t[i], sizeof t[i], &st[i]);
+		lane_text(strategy, &s->lane[i], t[i], sizeof t[i], &st[i]);
 		tw = viz_width(t[i]) + 1 + (i + 1 < s->nlane && s->lane[i + 1].op != s->lane[i].op);
 		if (need + tw > room)
 			break;
@@ -209,7 +213,7 @@ static void draw_projector(WINDOW *w, const struct room_model *m,
 		viz_put(w, y, 2, cols - 4, VS_DIM, "Nobody has joined yet.");
 	for (int i = 0; i < m->nseats && i < percol * ncols; i++)
 		draw_lane(w, y + i % percol, 1 + (i / percol) * (colw + 1), colw - 1, m,
-		          &m->seats[i]);
+		          v->strategy, &m->seats[i]);
 	if (m->nseats > percol * ncols) {
 		snprintf(line, sizeof line, "… and %d more", m->nseats - percol * ncols);
 		viz_put(w, rows - 5, 2, cols - 4, VS_DIM, line);
@@ -250,23 +254,23 @@ static void draw_student(WINDOW *w, const struct viz_room_student *s)
 	         g->dot, s->name, s->id);
 	mvwhline(w, 0, 0, ' ' | viz_attr(VS_TITLE), cols);
 	viz_put(w, 0, 0, cols, VS_TITLE, line);
-	if (s->info->round == 0 || !s->plan)
+	if (s->info->round == 0 || !s->strategy)
 		snprintf(line, sizeof line, "%s %s %s: waiting for the first round",
 		         s->info->scenario, g->dot, s->info->strategy);
 	else if (s->finished)
 		snprintf(line, sizeof line, "%s %s %s %s round %d %s finished", s->info->scenario,
-		         g->dot, s->plan->strategy, g->dot, s->info->round, g->dot);
+		         g->dot, s->strategy->name, g->dot, s->info->round, g->dot);
 	else
 		snprintf(line, sizeof line, "%s %s %s %s round %d %s operation %d of %d",
-		         s->info->scenario, g->dot, s->plan->strategy, g->dot, s->info->round,
+		         s->info->scenario, g->dot, s->strategy->name, g->dot, s->info->round,
 		         g->dot, s->op + 1, s->info->ops);
 	viz_put(w, 2, 1, cols - 2, VS_BOLD, line);
 
 	y = 4;
 	if (s->finished && s->info->round) {
 		viz_put(w, y++, 1, cols - 2, VS_OK, "You have finished this round: watch the projector.");
-	} else if (s->plan && s->next >= 0) {
-		const struct room_step *st = &s->plan->steps[s->next];
+	} else if (s->strategy && s->next >= 0) {
+		const struct scn_step *st = &s->strategy->steps[s->next];
 
 		snprintf(line, sizeof line, "Your next step: %s", st->name);
 		viz_put(w, y++, 1, cols - 2, VS_BOLD, line);

@@ -2,7 +2,8 @@
  * room.h (viz): the screens of racelab room: the projector (every student's
  * lane, the live counts, the verdict from the database, the code in big
  * digits) and a student's terminal (their own lane, their next step and its
- * SQL, the shared count).  No curses types here; app/room.c drives them.
+ * SQL, the shared count).  No curses types here; app/room_cmd.c drives them.
+ * What a step shows is read from the strategy's declaration (core/scenario.h).
  */
 #ifndef RACELAB_VIZ_ROOM_H
 #define RACELAB_VIZ_ROOM_H
@@ -10,14 +11,16 @@
 #include <stdint.h>
 
 #include "../core/room.h"
+#include "../core/scenario.h"
 
 /* What the projector shows besides the model. */
 struct viz_room_view {
 	const char *code;
 	const char *join;               /* the exact join command */
 	const char *title;              /* the scenario in one line */
-	const char *count_label;        /* "number_sold", "redemptions" */
-	const char *effect;             /* "sale", "redemption" */
+	const char *count_label;        /* the scenario's name for its observed figure */
+	const char *effect;             /* its word for one effect */
+	const struct scn_strategy *strategy;    /* the room's, as declared, or NULL */
 	const char *next_strategy;      /* for the next round */
 	const char *verdict;            /* the last round's, from the database; or NULL */
 	int verdict_bad;                /* an anomaly */
@@ -39,8 +42,8 @@ struct viz_room_student {
 	const char *code, *name;
 	int id;
 	const struct room_info *info;
-	const struct room_plan *plan;   /* this round's, or NULL */
-	int next;                       /* the step a key takes (plan index), or -1 */
+	const struct scn_strategy *strategy;    /* this round's, as declared, or NULL */
+	int next;                       /* the step a key takes (its index), or -1 */
 	const char *next_args;          /* "$1 = 11", or "" */
 	int op;                         /* 0-based, in the round */
 	int busy, waiting;              /* a step is in flight; it waits for a lock */
