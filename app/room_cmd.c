@@ -561,8 +561,9 @@ static int room_open(int argc, char **argv)
 
 		room_play_fits(demo_find(scenario), first, why, sizeof why);
 		room_play_scenarios(can, sizeof can);
-		fprintf(stderr, "racelab: %s cannot be raced in a room: %s's %s (a room takes"
-		        " the declared steps); a room races %s\n", scenario, first->name, why, can);
+		fprintf(stderr, "racelab: %s cannot be raced in a room: in %s, %s (a room takes"
+		        " the steps a scenario declares); a room races %s\n", scenario, first->name,
+		        why, can);
 		return EX_USAGE;
 	}
 	if (strategy_refused(scenario, strategy, q, sizeof q)) {

@@ -76,14 +76,14 @@ int room_play_fits(const struct scenario *s, const struct scn_strategy *st, char
 	int nsteps = room_play_nsteps(st), read = 0;
 
 	if (!nsteps) {
-		snprintf(why, n, "it declares no steps");
+		snprintf(why, n, "no steps are declared");
 		return -1;
 	}
 	for (int i = 0; i < nsteps; i++) {
 		const struct scn_step *step = &st->steps[i];
 
 		if (!step->sql) {
-			snprintf(why, n, "its step %s declares no SQL", step->name);
+			snprintf(why, n, "step %s declares no SQL", step->name);
 			return -1;
 		}
 		for (int a = 0; a < SCN_BINDS; a++) {
@@ -92,7 +92,7 @@ int room_play_fits(const struct scenario *s, const struct scn_strategy *st, char
 			if ((b == SCN_BIND_KEY && !s->key_format) ||
 			    (b == SCN_BIND_WHO && !s->who_format) ||
 			    ((b == SCN_BIND_READ || b == SCN_BIND_NEXT) && !read)) {
-				snprintf(why, n, "its step %s binds $%d to what no declaration"
+				snprintf(why, n, "step %s binds $%d to what no declaration"
 				         " gives", step->name, a + 1);
 				return -1;
 			}
@@ -100,7 +100,7 @@ int room_play_fits(const struct scenario *s, const struct scn_strategy *st, char
 		read |= room_play_reads(step);
 	}
 	if (room_play_effect_step(st) < 0) {
-		snprintf(why, n, "none of its steps commits an effect");
+		snprintf(why, n, "no step commits an effect");
 		return -1;
 	}
 	return 0;

@@ -21,7 +21,8 @@
  * owns the schema (only it can drop it, reset the data or change the room's
  * state); students, when they log in as another role, get SELECT on the room,
  * INSERT of their own rows (row-level security ties a row to the connection
- * that joined) and the privileges the scenario's own SQL needs, nothing more.
+ * that joined) and the rows of the scenario's tables to read and write (never
+ * to truncate, alter or drop them), nothing more.
  * Names and codes are data: always bound parameters, or a validated identifier.
  *
  * This file knows no curses and no scenario: the screens are viz/room.c's, the

@@ -14,7 +14,11 @@
 #  - What the database enforces for a student's role: no change to the room's
 #    row, no dropping, no deleting, no rows in another student's name.
 #  - The steps a student takes are the demos' own: the same step names and SQL as
-#    racelab's trace of each strategy.
+#    racelab's trace of each strategy, for product, coupon and tickets (every
+#    strategy their declarations let a room play); the safe ones keep the
+#    invariant, as the scenario's own check says, run on the room's data.
+#  - What a room cannot race (transfer, product's optimistic) is refused, exit 64,
+#    with the declaration it lacks.
 #  - Closing drops the room's schema; the students are told and exit 0.
 #  - The screens in tmux: the projector at 132x40 (the code in big digits, the
 #    join command whole, lanes, a hostile name as text, the verdict, q asks
@@ -49,7 +53,9 @@ for my $case ([['room'], 'no room command'],
               [['room', 'join', '-d', 'host=/nonexistent', '123456', '--name', "a\e[2Jb"], 'a name with an escape sequence'],
               [['room', 'join', '-d', 'host=/nonexistent', '123456', '--name', 'x' x 65], 'a name of 65 characters'],
               [['room', 'open', '-d', 'host=/nonexistent', 'bank'], 'an unknown scenario'],
-              [['room', 'open', '-d', 'host=/nonexistent', '-s', 'optimistic'], 'an unknown strategy'],
+              [['room', 'open', '-d', 'host=/nonexistent', '-s', 'optimistic'], 'a strategy a room cannot play'],
+              [['room', 'open', '-d', 'host=/nonexistent', 'tickets', '-s', 'deferred'], 'an unknown strategy'],
+              [['room', 'open', '-d', 'host=/nonexistent', 'transfer'], 'a scenario a room cannot race'],
               [['room', 'open', '-d', 'host=/nonexistent', '-n', '0'], '-n 0'],
               [['room', 'open', '-d', 'host=/nonexistent', '--join-db', 'host=x password=s3cretpw'], '--join-db with a password'],
               [['room', 'host', '--port', '0'], 'room host --port 0'],
@@ -60,6 +66,21 @@ for my $case ([['room'], 'no room command'],
     ok($err =~ /^racelab: .+\n\z/ || ($args->[-1] eq 'room' && $err =~ /^usage:/), "$what: one line on stderr")
         or diag($err);
     unlike($err . $out, qr/s3cretpw/, "$what: no password printed") if grep { /s3cretpw/ } @$args;
+}
+# What the room can race is read from the declarations, and the refusals say so.
+{
+    my ($st, $out, $err) = racelab(['room', 'open', '-d', 'host=/nonexistent', 'transfer']);
+    like($err, qr/^racelab: transfer cannot be raced in a room: in naive, step read_from declares no SQL .*a room races product, coupon or tickets$/,
+         'transfer: refused, saying which declaration is missing and what a room races');
+    ($st, $out, $err) = racelab(['room', 'open', '-d', 'host=/nonexistent', '-s', 'optimistic']);
+    like($err, qr{^racelab: product/optimistic cannot be played in a room \(step read declares no SQL\): choose naive, atomic or locked$},
+         'product/optimistic: refused with the reason and the strategies a room plays');
+    ($st, $out, $err) = racelab(['room', 'open', '-d', 'host=/nonexistent', 'tickets', '-s', 'deferred']);
+    like($err, qr/^racelab: unknown strategy 'deferred': choose naive, atomic, locked or skip_locked$/,
+         'tickets: an unknown strategy lists the four a room plays');
+    ($st, $out, $err) = racelab(['room', 'open', '-d', 'host=/nonexistent', 'bank']);
+    like($err, qr/^racelab: unknown scenario 'bank': choose product, coupon or tickets$/,
+         'an unknown scenario lists the scenarios a room races');
 }
 {
     my ($st, $out, $err) = racelab(['room', 'open', '-d', 'host=/nonexistent-racelab user=a password=s3cretpw']);
@@ -262,7 +283,7 @@ sub unbound { my ($sql) = @_; $sql =~ s/\$\d+/?/g; return $sql }
 sub trace_steps {
     my ($out) = @_;
     my %t = $out =~ /^step t1\.(\w+): (.*?)(?: -> .*| <waiting \.\.\.>)?$/mg;
-    for (values %t) { s/'[^']*'/?/g; s/number_sold = \d+ WHERE/number_sold = ? WHERE/ }
+    for (values %t) { s/'[^']*'/?/g; s/number_sold = \d+ WHERE/number_sold = ? WHERE/; s/(booked_by = \? WHERE id = )\d+$/$1?/ }
     return \%t;
 }
 
@@ -295,60 +316,69 @@ is($exited, $STUDENTS - 1, 'every student exits when the room closes');
 is($zero, $STUDENTS - 1, 'every student exits 0');
 like(RaceTest::slurp("$tmp/s1.out"), qr/room $code was closed by the instructor/, 'a student is told the room was closed');
 
-# ---- coupon: the students' steps are the demo's, the safe strategies are safe -----
+# ---- coupon and tickets: the students' steps are the demo's, the safe strategies
+# are safe.  Six students (the students' role) play each strategy a room can;
+# OBSERVED is the SQL that reads what the scenario's check observes, FIRST each
+# strategy's first step (a one-step schedule of the demo traces its SQL).
 
-{
-    my $p = Projector->new('-d', $pg, 'coupon', '-n', '3');
+sub race_in_room {
+    my ($scenario, $observed, %first) = @_;
+    my $p = Projector->new('-d', $pg, $scenario, '-n', '3');
     my ($c) = ($p->wait_for(qr/^racelab room \d+ is open/) // '') =~ /room (\d+)/;
     my @pids;
     for my $i (1 .. 6) {
         my $pid = fork // die;
         if (!$pid) {
             open STDIN, '<', '/dev/null';
-            open STDOUT, '>', "$tmp/c$i.out";
-            open STDERR, '>', "$tmp/c$i.err";
-            exec $RACELAB, 'room', 'join', '-d', $as_student, $c, '--name', "c$i", '--auto' or exit 127;
+            open STDOUT, '>', "$tmp/$scenario$i.out";
+            open STDERR, '>', "$tmp/$scenario$i.err";
+            exec $RACELAB, 'room', 'join', '-d', $as_student, $c, '--name', "$scenario$i", '--auto' or exit 127;
         }
         push @pids, $pid;
     }
     my $n = 0;
     $n++ while $n < 6 && $p->wait_for(qr/^joined /, 30);
-    my %coupon_sql;
-    for my $strategy (qw(naive atomic locked)) {
+    my %room_sql;
+    my $schema = "racelab_room_$c";
+    for my $strategy (sort keys %first) {
         $p->send("start $strategy");
         my $over = $p->wait_for(qr/^round \d+ over \($strategy\)/, 60);
-        ok($over, "coupon/$strategy: the round ends");
+        ok($over, "$scenario/$strategy: the round ends");
         my %c = (($p->wait_for(qr/^check: /, 5) // '') =~ /(\w+)=(\S+)/g);
-        my $schema = "racelab_room_$c";
-        is($c{observed}, psql("SELECT count(*) FROM $schema.redemptions"),
-           "coupon/$strategy: redemptions as the database holds them");
+        is($c{observed}, psql($observed =~ s/\bFROM (\w+)/FROM $schema.$1/r),
+           "$scenario/$strategy: what the check observes is what the database holds");
         is($c{effects}, psql("SELECT count(*) FROM $schema.steps WHERE effect = 1 AND round ="
                              . " (SELECT round FROM $schema.room)"),
-           "coupon/$strategy: redemptions committed as the rows say");
-        is($c{anomalies}, 0, "coupon/$strategy: no coupon redeemed twice") if $strategy ne 'naive';
+           "$scenario/$strategy: effects committed as the rows say");
+        is($c{anomalies}, 0, "$scenario/$strategy: no anomaly") if $strategy ne 'naive';
     }
     for my $i (1 .. 6) {
         my $strategy = '';
-        for (split /\n/, RaceTest::slurp("$tmp/c$i.out")) {
+        for (split /\n/, RaceTest::slurp("$tmp/$scenario$i.out")) {
             $strategy = $1 if /^round \d+: (\w+),/;
-            $coupon_sql{$strategy}{$1} = unbound($2) if /^step (\w+): (.*?)(?: \[[^\]]*\])? -> /;
+            $room_sql{$strategy}{$1} = unbound($2) if /^step (\w+): (.*?)(?: \[[^\]]*\])? -> /;
         }
     }
-    for my $strategy (qw(naive atomic locked)) {
-        my ($st, $out) = racelab(['coupon', '-b', 'postgres', '-d', $pg, '-s', $strategy, '-t', '1',
-                                  '--schedule', 't1.' . { naive => 'check', atomic => 'claim', locked => 'begin' }->{$strategy}]);
+    for my $strategy (sort keys %first) {
+        my ($st, $out) = racelab([$scenario, '-b', 'postgres', '-d', $pg, '-s', $strategy, '-t', '1',
+                                  '--schedule', "t1.$first{$strategy}"]);
         my %trace = %{ trace_steps($out) };
-        # a student who lost the coupon skips the rest: compare the steps it took
-        my %mine = %{ $coupon_sql{$strategy} // {} };
+        # a student who lost the race skips the rest: compare the steps it took
+        my %mine = %{ $room_sql{$strategy} // {} };
         ok(%mine && !grep({ ($trace{$_} // '') ne $mine{$_} } keys %mine),
-           "coupon/$strategy: the students' steps and SQL are the demo's")
+           "$scenario/$strategy: the students' steps and SQL are the demo's")
             or diag(explain(\%mine, \%trace));
     }
     $p->send('close');
-    ok($p->wait_for(qr/is closed/, 30), 'coupon: the room closes');
-    is(RaceTest::wait_exit($p->{pid}, 30), 0, 'coupon: the projector exits 0');
+    ok($p->wait_for(qr/is closed/, 30), "$scenario: the room closes");
+    is(RaceTest::wait_exit($p->{pid}, 30), 0, "$scenario: the projector exits 0");
     RaceTest::wait_exit($_, 30) for @pids;
 }
+
+race_in_room('coupon', 'SELECT count(*) FROM redemptions',
+             naive => 'check', atomic => 'claim', locked => 'begin');
+race_in_room('tickets', 'SELECT count(*) FROM seats WHERE booked_by IS NOT NULL',
+             naive => 'find', atomic => 'begin', locked => 'begin', skip_locked => 'begin');
 
 
 # ---- the screens, in tmux: the projector at 132x40, a student at 80x24 -------------
