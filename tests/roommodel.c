@@ -1,6 +1,6 @@
 /*
  * roommodel.c: racelab room without a database: codes and names as the room
- * accepts them, the plans of steps, and the projector's model — every row
+ * accepts them, and the projector's model — every row
  * applied exactly once and in order, whatever order rows are offered in; the
  * round's counts; who is done; a step that waited keeps its place on the lane.
  */
@@ -60,42 +60,6 @@ int main(void)
 	ok(!room_name_valid("a\302\205b"), "a C1 control character (NEL) is not");
 	ok(!room_name_valid("a\377b") && !room_name_valid("a\300\257b") &&
 	   !room_name_valid("a\355\240\200b"), "invalid, overlong, surrogate UTF-8 is not");
-
-	/* plans */
-	{
-		const char *scenarios[] = { "product", "coupon" };
-		const char *strategies[] = { "naive", "atomic", "locked" };
-		int all = 1, one_effect = 1, skips = 1, txn = 1;
-
-		for (int i = 0; i < 2; i++)
-			for (int j = 0; j < 3; j++) {
-				const struct room_plan *p = room_plan(scenarios[i], strategies[j]);
-				int effects = 0;
-
-				if (!p) {
-					all = 0;
-					continue;
-				}
-				for (int k = 0; k < p->nsteps; k++) {
-					effects += p->steps[k].effect;
-					if (p->steps[k].unless != ROOM_ALWAYS &&
-					    (p->steps[k].skip_to <= k || p->steps[k].skip_to > p->nsteps))
-						skips = 0;
-				}
-				one_effect &= effects == 1;
-				if (!strcmp(strategies[j], "locked"))
-					txn &= !strcmp(p->steps[0].sql, "BEGIN") &&
-					       !strcmp(p->steps[p->nsteps - 1].sql, "COMMIT");
-			}
-		ok(all, "every scenario has a plan for naive, atomic and locked");
-		ok(one_effect, "every plan commits exactly one effect per operation");
-		ok(skips, "a step that may skip the rest skips forward, within the plan");
-		ok(txn, "the locked plans begin and commit a transaction");
-		ok(!room_plan("product", "optimistic") && !room_plan("bank", "naive"),
-		   "no plan for what racelab room does not play");
-		ok(room_plan("coupon", "locked")->steps[1].skip_to == 4,
-		   "coupon/locked: a coupon found taken skips to the commit");
-	}
 
 	/* the model: seats */
 	room_model_init(&m);
