@@ -277,12 +277,12 @@ const struct scenario demo_transfer = {
 		  .db_lock_report = "no row locks here; BEGIN IMMEDIATE takes the whole database's"
 		                    " write lock before anything is read, so a transfer waits"
 		                    " holding nothing and no deadlock can form",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN, .effects = EFF_LOCKS },
 		             { "lock_from", ROLE_LOCK, 0, .key_arg = 1 },
 		             { "lock_to", ROLE_LOCK, 0, .key_arg = 1 },
 		             { "debit", ROLE_WRITE, EFF_FROM_READ, .key_arg = 1, .value_arg = 2 },
 		             { "credit", ROLE_WRITE, EFF_FROM_READ, .key_arg = 1, .value_arg = 2 },
-		             { "commit", ROLE_COMMIT, 0 } },
+		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = locked },
 		{ .name = "ordered", .safe = 1,
 		  .summary = "BEGIN; SELECT … FOR UPDATE the lower id, then the higher; UPDATE both;"
@@ -297,12 +297,12 @@ const struct scenario demo_transfer = {
 		  .db_lock_note = "SQLite has no FOR UPDATE: BEGIN IMMEDIATE locks the whole database",
 		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
 		                    " database's write lock instead, so the lock order is moot",
-		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN, .effects = EFF_LOCKS },
 		             { "lock_low", ROLE_LOCK, 0, .key_arg = 1 },
 		             { "lock_high", ROLE_LOCK, 0, .key_arg = 1 },
 		             { "debit", ROLE_WRITE, EFF_FROM_READ, .key_arg = 1, .value_arg = 2 },
 		             { "credit", ROLE_WRITE, EFF_FROM_READ, .key_arg = 1, .value_arg = 2 },
-		             { "commit", ROLE_COMMIT, 0 } },
+		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = ordered },
 		{ .name = "serializable", .safe = 1,
 		  .summary = "the naive reads and writes in BEGIN ISOLATION LEVEL SERIALIZABLE;"
@@ -319,12 +319,12 @@ const struct scenario demo_transfer = {
 		  .db_lock_report = "a deferred BEGIN, SQLite's transactions being serializable"
 		                    " already; a writer whose snapshot is stale gets SQLITE_BUSY and"
 		                    " the transfer is retried",
-		  .steps = { { "begin", ROLE_BEGIN, 0 },
+		  .steps = { { .name = "begin", .role = ROLE_BEGIN },
 		             { "read_from", ROLE_READ, 0, .key_arg = 1 },
 		             { "read_to", ROLE_READ, 0, .key_arg = 1 },
 		             { "debit", ROLE_WRITE, EFF_FROM_READ, .key_arg = 1, .value_arg = 2 },
 		             { "credit", ROLE_WRITE, EFF_FROM_READ, .key_arg = 1, .value_arg = 2 },
-		             { "commit", ROLE_COMMIT, 0 } },
+		             { .name = "commit", .role = ROLE_COMMIT } },
 		  .op = serializable },
 	},
 	.setup = setup,
