@@ -1,6 +1,9 @@
 /*
- * db.c: what every backend shares: lookup by name and running a list of statements.
+ * db.c: what every backend shares: lookup by name, running a list of statements,
+ * and arguments as text for the clients that bind them so.
  */
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "db.h"
@@ -24,4 +27,17 @@ enum db_status db_exec_all(const db_backend *db, db_conn *conn, const char *cons
 			return st;
 	}
 	return DB_OK;
+}
+
+void db_args_text(const db_value *args, int nargs, char (*buf)[DB_INT_TEXT],
+                  const char **vals)
+{
+	for (int i = 0; i < nargs; i++) {
+		if (args[i].type == DB_INT) {
+			snprintf(buf[i], DB_INT_TEXT, "%" PRId64, args[i].i);
+			vals[i] = buf[i];
+		} else {
+			vals[i] = args[i].type == DB_TEXT ? args[i].s : NULL;
+		}
+	}
 }

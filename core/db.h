@@ -165,6 +165,12 @@ const db_backend *db_postgres(void);
 /* The backend called NAME, or NULL. */
 const db_backend *db_find(const char *name);
 
+/* ARGS as text, for a client that binds every parameter as text (libpq): an
+ * integer is written into BUF[i], text points at the caller's, NULL is NULL. */
+#define DB_INT_TEXT 24          /* bytes of one integer as text, with its NUL */
+void db_args_text(const db_value *args, int nargs, char (*buf)[DB_INT_TEXT],
+                  const char **vals);
+
 /* Run a NULL-terminated list of statements without arguments; the first failure wins. */
 enum db_status db_exec_all(const db_backend *db, db_conn *conn, const char *const *sql,
                            char *err);

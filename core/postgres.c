@@ -567,7 +567,7 @@ static int is_commit(const char *sql)
 static enum db_status exec(db_conn *c, const char *sql, const db_value *args, int nargs,
                            db_result *res, char *err)
 {
-	char ints[MAX_ARGS][24];
+	char ints[MAX_ARGS][DB_INT_TEXT];
 	const char *vals[MAX_ARGS];
 	enum db_status st = DB_OK;
 	enum wait_end end;
@@ -586,14 +586,7 @@ static enum db_status exec(db_conn *c, const char *sql, const db_value *args, in
 		snprintf(err, DB_ERRLEN, "too many arguments (%d, at most %d)", nargs, MAX_ARGS);
 		return DB_ERROR;
 	}
-	for (int i = 0; i < nargs; i++) {
-		if (args[i].type == DB_INT) {
-			snprintf(ints[i], sizeof ints[i], "%" PRId64, args[i].i);
-			vals[i] = ints[i];
-		} else {
-			vals[i] = args[i].type == DB_TEXT ? args[i].s : NULL;
-		}
-	}
+	db_args_text(args, nargs, ints, vals);
 	if (!send_statement(c, sql, nargs, args, vals)) {
 		msg_first_line(err, DB_ERRLEN, "", PQerrorMessage(c->pg));
 		return PQstatus(c->pg) == CONNECTION_BAD ? DB_GONE : DB_ERROR;

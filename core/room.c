@@ -1006,7 +1006,7 @@ static enum db_status room_db_exec(db_conn *conn, const char *sql, const db_valu
                                    int nargs, db_result *res, char *err)
 {
 	struct room_conn *c = (struct room_conn *)(void *)conn;
-	char nums[16][24];
+	char nums[16][DB_INT_TEXT];
 	const char *vals[16];
 	const char *state;
 	PGresult *r;
@@ -1019,14 +1019,7 @@ static enum db_status room_db_exec(db_conn *conn, const char *sql, const db_valu
 		snprintf(err, DB_ERRLEN, "too many arguments (%d) for one statement", nargs);
 		return DB_ERROR;
 	}
-	for (int i = 0; i < nargs; i++) {
-		if (args[i].type == DB_INT) {
-			snprintf(nums[i], sizeof nums[i], "%" PRId64, args[i].i);
-			vals[i] = nums[i];
-		} else {
-			vals[i] = args[i].type == DB_TEXT ? args[i].s : NULL;
-		}
-	}
+	db_args_text(args, nargs, nums, vals);
 	r = PQexecParams(c->pg, nested(c, sql), nargs, NULL, vals, NULL, NULL, 0);
 	st = PQresultStatus(r);
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
