@@ -1,5 +1,6 @@
 /*
- * msg.c: a database's message cut to the one line racelab prints; see msg.h.
+ * msg.c: a database's message cut to the one line racelab prints, and a server's
+ * name as racelab prints it; see msg.h.
  */
 #include "msg.h"
 
@@ -26,4 +27,14 @@ void msg_first_line(char *out, size_t n, const char *prefix, const char *msg)
 	while (len > 0 && isspace((unsigned char)msg[len - 1]))
 		len--;
 	snprintf(out, n, "%s%.*s", prefix, (int)len, msg);
+}
+
+void msg_add_field(char *out, size_t n, const char *name, const char *value)
+{
+	size_t len = strlen(out);
+
+	if (!value || !*value || len >= n)
+		return;
+	snprintf(out + len, n - len, strpbrk(value, " '\\") ? "%s%s='%s'" : "%s%s=%s",
+	         len ? " " : "", name, value);
 }

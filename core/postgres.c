@@ -127,26 +127,15 @@ static PGconn *open_pg(db_site *site)
 	return pg;              /* callers check PQstatus: its message says why */
 }
 
-/* NAME=VALUE for the site name, quoted as in a conninfo when it has to be. */
-static void add_field(char *out, size_t n, const char *name, const char *value)
-{
-	size_t len = strlen(out);
-
-	if (!value || !*value || len >= n)
-		return;
-	snprintf(out + len, n - len, strpbrk(value, " '\\") ? "%s%s='%s'" : "%s%s=%s",
-	         len ? " " : "", name, value);
-}
-
 /* The site's name from what the connection says (libpq's parsed options, with
  * the defaults filled in, even when it failed), never from the conninfo text. */
 static void name_from_conn(db_site *site, PGconn *pg)
 {
 	site->name[0] = '\0';
-	add_field(site->name, sizeof site->name, "host", PQhost(pg));
-	add_field(site->name, sizeof site->name, "port", PQport(pg));
-	add_field(site->name, sizeof site->name, "dbname", PQdb(pg));
-	add_field(site->name, sizeof site->name, "user", PQuser(pg));
+	msg_add_field(site->name, sizeof site->name, "host", PQhost(pg));
+	msg_add_field(site->name, sizeof site->name, "port", PQport(pg));
+	msg_add_field(site->name, sizeof site->name, "dbname", PQdb(pg));
+	msg_add_field(site->name, sizeof site->name, "user", PQuser(pg));
 	if (!site->name[0])
 		snprintf(site->name, sizeof site->name, "the default server");
 }

@@ -149,16 +149,6 @@ static void printable_name(char *out, size_t n, const char *name)
 
 /* ---- connections ---------------------------------------------------------------- */
 
-static void add_field(char *out, size_t n, const char *name, const char *value)
-{
-	size_t len = strlen(out);
-
-	if (!value || !*value || len >= n)
-		return;
-	snprintf(out + len, n - len, strpbrk(value, " '\\") ? "%s%s='%s'" : "%s%s=%s",
-	         len ? " " : "", name, value);
-}
-
 static void ignore_notice(void *arg, const char *message)
 {
 	(void)arg;
@@ -198,10 +188,10 @@ struct room_conn *room_connect(const char *conninfo, const char *password,
 	if (getenv("PGCONNECT_TIMEOUT"))
 		vals[0] = "";
 	c->pg = PQconnectdbParams(keys, vals, 1);
-	add_field(c->name, sizeof c->name, "host", PQhost(c->pg));
-	add_field(c->name, sizeof c->name, "port", PQport(c->pg));
-	add_field(c->name, sizeof c->name, "dbname", PQdb(c->pg));
-	add_field(c->name, sizeof c->name, "user", PQuser(c->pg));
+	msg_add_field(c->name, sizeof c->name, "host", PQhost(c->pg));
+	msg_add_field(c->name, sizeof c->name, "port", PQport(c->pg));
+	msg_add_field(c->name, sizeof c->name, "dbname", PQdb(c->pg));
+	msg_add_field(c->name, sizeof c->name, "user", PQuser(c->pg));
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		char why[ROOM_ERRLEN];
 
