@@ -464,6 +464,18 @@ static void print_lags(struct room_model *m)
 	        m->lags[m->nlags - 1] / 1e6);
 }
 
+/* The name of the Nth (0 up) strategy of SCENARIO a room plays, or "" if none. */
+static const char *nth_strategy(const char *scenario, int n)
+{
+	const struct scenario *d = demo_find(scenario);
+	char why[128];
+
+	for (int i = 0; d && i < scn_nstrategies(d); i++)
+		if (room_play_fits(d, &d->strategies[i], why, sizeof why) == 0 && n-- == 0)
+			return d->strategies[i].name;
+	return "";
+}
+
 /* Handle what the keyboard (UI) or stdin (headless) says.  Returns 1 to close,
  * -1 on a database error, 0 otherwise. */
 static int projector_input(struct projector *p, int *confirm, char *err)
@@ -486,9 +498,14 @@ static int projector_input(struct projector *p, int *confirm, char *err)
 			case 's': cmd = "start"; break;
 			case 'e': cmd = "end"; break;
 			case 'r': cmd = "reset"; break;
-			case 'n': case '1': cmd = "strategy"; arg = "naive"; break;
-			case 'a': case '2': cmd = "strategy"; arg = "atomic"; break;
-			case 'l': case '3': cmd = "strategy"; arg = "locked"; break;
+			case 'n': cmd = "strategy"; arg = "naive"; break;
+			case 'a': cmd = "strategy"; arg = "atomic"; break;
+			case 'l': cmd = "strategy"; arg = "locked"; break;
+			case '1': case '2': case '3': case '4': case '5': case '6': case '7':
+			case '8':       /* the Nth strategy the room plays: 4 is skip_locked */
+				cmd = "strategy";
+				arg = nth_strategy(p->m.info.scenario, ch - '1');
+				break;
 			case 'q':
 				*confirm = 1;
 				say(p, "close the room and drop everything in it? y/n");
