@@ -37,14 +37,14 @@
 /* The statements the strategies send, written once: the ops send them and the
  * declarations at the end of the file name them for racelab room. */
 #define FIND_SQL "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1"
-#define FIND_LOCKED_SQL "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1" \
-                        " FOR UPDATE"
-#define FIND_SKIP_SQL "SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1" \
-                      " FOR UPDATE SKIP LOCKED"
 #define BOOK_SQL "UPDATE seats SET booked_by = $2 WHERE id = $1"
-#define BOOK_FREE_SQL "UPDATE seats SET booked_by = $1 WHERE id = (SELECT id FROM seats" \
-                      " WHERE booked_by IS NULL ORDER BY id LIMIT 1) AND booked_by IS NULL" \
-                      " RETURNING id"
+static const char find_locked_sql[] =
+	"SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1 FOR UPDATE";
+static const char find_skip_sql[] =
+	"SELECT id FROM seats WHERE booked_by IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED";
+static const char book_free_sql[] =
+	"UPDATE seats SET booked_by = $1 WHERE id = (SELECT id FROM seats"
+	" WHERE booked_by IS NULL ORDER BY id LIMIT 1) AND booked_by IS NULL RETURNING id";
 
 /* The scenario's own figures in the reports (tickets.extras, in this order). */
 #define SEATS extra[0]                  /* seats on sale */
@@ -110,7 +110,7 @@ static enum step_rc atomic(struct worker *w)
 
 	customer_name(w, customer, sizeof customer);
 	TRY(step_begin(w));
-	TRY(step_sql(w, "book", BOOK_FREE_SQL, (db_value[]){ DB_S(customer) }, 1, &r));
+	TRY(step_sql(w, "book", book_free_sql, (db_value[]){ DB_S(customer) }, 1, &r));
 	if (!r.has_row) {
 		TRY(step_commit(w));
 		return step_fail(w, "no seat");
@@ -153,7 +153,7 @@ static enum step_rc lock_and_book(struct worker *w, const char *find_sql)
  */
 static enum step_rc locked(struct worker *w)
 {
-	return lock_and_book(w, FIND_LOCKED_SQL);
+	return lock_and_book(w, find_locked_sql);
 }
 
 /*
@@ -166,7 +166,7 @@ static enum step_rc locked(struct worker *w)
  */
 static enum step_rc skip_locked(struct worker *w)
 {
-	return lock_and_book(w, FIND_SKIP_SQL);
+	return lock_and_book(w, find_skip_sql);
 }
 
 static enum db_status setup(const struct scenario *scn, const db_backend *db, db_conn *conn,
@@ -279,7 +279,7 @@ const struct scenario demo_tickets = {
 		                    " bookings run one at a time and none finds its seat gone",
 		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, .sql = "BEGIN" },
 		             { "book", ROLE_CLAIM, EFF_USES, .key_arg = SCN_KEY_RESULT,
-		               .sql = BOOK_FREE_SQL,
+		               .sql = book_free_sql,
 		               .bind = { SCN_BIND_WHO }, .goes_on = SCN_GO_IF_ROW },
 		             { "commit", ROLE_COMMIT, 0, .sql = "COMMIT" } },
 		  .op = atomic },
@@ -298,7 +298,7 @@ const struct scenario demo_tickets = {
 		  .db_lock_report = "no SELECT ... FOR UPDATE here; BEGIN IMMEDIATE takes the whole"
 		                    " database's write lock instead",
 		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, .sql = "BEGIN" },
-		             { "find", ROLE_LOCK, 0, .sql = FIND_LOCKED_SQL,
+		             { "find", ROLE_LOCK, 0, .sql = find_locked_sql,
 		               .goes_on = SCN_GO_IF_ROW },
 		             { "book", ROLE_WRITE, EFF_USES, .key_arg = 1, .sql = BOOK_SQL,
 		               .bind = { SCN_BIND_READ, SCN_BIND_WHO } },
@@ -320,7 +320,7 @@ const struct scenario demo_tickets = {
 		                    " booking wait for the whole database's write lock, as locked"
 		                    " does",
 		  .steps = { { "begin", ROLE_BEGIN, EFF_LOCKS, .sql = "BEGIN" },
-		             { "find", ROLE_LOCK, 0, .sql = FIND_SKIP_SQL,
+		             { "find", ROLE_LOCK, 0, .sql = find_skip_sql,
 		               .goes_on = SCN_GO_IF_ROW },
 		             { "book", ROLE_WRITE, EFF_USES, .key_arg = 1, .sql = BOOK_SQL,
 		               .bind = { SCN_BIND_READ, SCN_BIND_WHO } },
