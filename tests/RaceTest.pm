@@ -81,10 +81,18 @@ sub wait_exit {
 # ---- a private tmux server ---------------------------------------------------------
 
 # A server on a socket in a directory of our own, started by the first tmux call
-# and killed at exit, so a test never touches the user's sessions.
+# and killed at exit, so a test never touches the user's sessions.  It stays up
+# between sessions (exit-empty off): a server that exits with its last session
+# races the next new-session, which then fails ("server exited unexpectedly").
 our $TMUX_TIMEOUT = $ENV{RACELAB_TMUX_TIMEOUT} // 30;
 my $tmux_sock;
-sub tmux_sock { return $tmux_sock //= private_tmp() . '/tmux' }
+sub tmux_sock {
+    return $tmux_sock if $tmux_sock;
+    $tmux_sock = private_tmp() . '/tmux';
+    system('tmux', '-S', $tmux_sock, '-f', '/dev/null', 'start-server', ';',
+           'set-option', '-s', 'exit-empty', 'off');
+    return $tmux_sock;
+}
 END { local $?; system("tmux -S '$tmux_sock' kill-server 2>/dev/null") if $tmux_sock && -S $tmux_sock; }
 
 # Run tmux ARGS on the private server; true if it succeeded.
