@@ -81,6 +81,16 @@ const char cli_usage[] =
 "                        for every strategy selected, and a summary; on a\n"
 "                        terminal stepped through on the dashboard ([ ] move\n"
 "                        between orders), the summary printed at the end\n"
+"      --export-spec FILE\n"
+"                        with --schedule (tokens or random) and one strategy\n"
+"                        (-s): run the schedule, then write what it sent as a\n"
+"                        PostgreSQL isolation-tester spec file (\"-\": stdout, and\n"
+"                        no report): one session per thread, one step per\n"
+"                        statement with its values written in, the order as the\n"
+"                        permutation; racelab spec FILE replays the same trace.\n"
+"                        The SQL is that of -b's backend: -b postgres for\n"
+"                        PostgreSQL's isolationtester.  --schedule random: -n\n"
+"                        default 1\n"
 "      --step            step mode: you are the scheduler.  The dashboard pauses\n"
 "                        before every step; keys 1-9 move that thread one step,\n"
 "                        n the next step (of --schedule, else in thread order),\n"
@@ -130,7 +140,7 @@ const char cli_usage[] =
 
 enum { OPT_THINK = 256, OPT_SEED, OPT_SCHEDULE, OPT_STEP, OPT_NO_UI, OPT_JSON, OPT_TRACE,
        OPT_LATENCY, OPT_PROCS, OPT_PRESENT, OPT_RECORD, OPT_RECORD_CLOCK, OPT_SVG,
-       OPT_SVG_THEME, OPT_NO_PAUSE, OPT_MARKDOWN, OPT_SHOW, OPT_LEVEL };
+       OPT_SVG_THEME, OPT_NO_PAUSE, OPT_MARKDOWN, OPT_SHOW, OPT_LEVEL, OPT_EXPORT_SPEC };
 
 static const struct option options[] = {
 	{ "backend", required_argument, NULL, 'b' },
@@ -141,6 +151,7 @@ static const struct option options[] = {
 	{ "think", required_argument, NULL, OPT_THINK },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "schedule", required_argument, NULL, OPT_SCHEDULE },
+	{ "export-spec", required_argument, NULL, OPT_EXPORT_SPEC },
 	{ "step", no_argument, NULL, OPT_STEP },
 	{ "no-ui", no_argument, NULL, OPT_NO_UI },
 	{ "json", no_argument, NULL, OPT_JSON },
@@ -233,7 +244,7 @@ static int takes_value(int opt)
 	return opt == 'b' || opt == 'd' || opt == 's' || opt == 't' || opt == 'n' ||
 	       opt == OPT_THINK || opt == OPT_SEED || opt == OPT_SCHEDULE || opt == OPT_LATENCY ||
 	       opt == OPT_RECORD || opt == OPT_RECORD_CLOCK || opt == OPT_SVG || opt == OPT_SVG_THEME ||
-	       opt == OPT_SHOW || opt == OPT_LEVEL;
+	       opt == OPT_SHOW || opt == OPT_LEVEL || opt == OPT_EXPORT_SPEC;
 }
 
 /* "naive, atomic, locked": the strategies scenario S offers, for messages. */
@@ -403,6 +414,52 @@ static int check_schedule(struct cli *c, char *err, size_t n)
 	return 0;
 }
 
+/* --export-spec (app/exportspec.c): one scheduled run of one strategy, written
+ * as a spec file.  Checked before the schedule itself, so that a missing -s is
+ * named as the export's need. */
+static int check_export(struct cli *c, int strategies_given, char *err, size_t n)
+{
+	const char *with = c->step ? "--step" : c->present ? "--present" : c->both
+	                   ? "-b sqlite,postgres" : c->record ? "--record" : c->svg ? "--svg"
+	                   : c->nlatencies > 1 ? "a --latency sweep" : c->procs ? "--procs" : NULL;
+
+	if (c->action != ACT_RUN) {
+		snprintf(err, n, "--export-spec writes a scenario's --schedule run as a spec file:"
+		         " it has no place in '%s'", c->action == ACT_SPEC ? "spec" : c->action ==
+		         ACT_MATRIX ? "matrix" : c->action == ACT_COMPARE ? "compare" : "lessons");
+		return EX_USAGE;
+	}
+	if (c->all_orders || !c->schedule) {
+		snprintf(err, n, "--export-spec writes the run of one schedule as a spec file: give"
+		         " --schedule with tokens (as \"t1.read t2.read t1.write t2.write\") or"
+		         " 'random'%s", c->all_orders ? ", not 'all'" : "");
+		return EX_USAGE;
+	}
+	if (!strategies_given || c->nstrategies != 1) {
+		char names[200];
+
+		strategy_names(c->scenario, names, sizeof names);
+		snprintf(err, n, "--export-spec exports one strategy at a time: name one with -s"
+		         " (%s)", names);
+		return EX_USAGE;
+	}
+	if (with) {
+		snprintf(err, n, "--export-spec writes a spec file from a plain scheduled run: it"
+		         " cannot go with %s", with);
+		return EX_USAGE;
+	}
+	if (c->output == OUT_JSON && !strcmp(c->export_spec, "-")) {
+		snprintf(err, n, "--export-spec - writes the spec on stdout, and --json its report"
+		         " there too: give --export-spec a file name");
+		return EX_USAGE;
+	}
+	if (c->output == OUT_AUTO)
+		c->output = OUT_TEXT;   /* the trace, then the report: no dashboard */
+	if (!c->ops && !strcmp(c->schedule, "random"))
+		c->ops = 1;             /* a spec of a few steps, not thousands */
+	return 0;
+}
+
 /* The options of racelab matrix, and only there. */
 static int check_spec_words(struct cli *c, char *err, size_t n)
 {
@@ -455,7 +512,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 	while ((opt = getopt_long(argc, argv, ":b:d:s:t:n:hV", options, NULL)) != -1) {
 		/* "-d --no-ui" would take the option for the directory: no value racelab
 		 * accepts starts with a dash (a negative number gets its range below). */
-		if (takes_value(opt) && optarg[0] == '-' && !isdigit((unsigned char)optarg[1])) {
+		if (takes_value(opt) && optarg[0] == '-' && !isdigit((unsigned char)optarg[1]) &&
+		    !(opt == OPT_EXPORT_SPEC && !strcmp(optarg, "-"))) {   /* "-": stdout */
 			/* the option is the word before its value, unless written "-dVALUE" */
 			const char *name = argv[optind - 1] == optarg ? argv[optind - 2]
 			                   : argv[optind - 1];
@@ -524,6 +582,13 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 			break;
 		case OPT_SCHEDULE:
 			c->schedule = optarg;
+			break;
+		case OPT_EXPORT_SPEC:
+			if (!*optarg) {
+				snprintf(err, n, "empty file name for --export-spec");
+				return EX_USAGE;
+			}
+			c->export_spec = optarg;
 			break;
 		case OPT_STEP:
 			c->step = 1;
@@ -736,6 +801,8 @@ int cli_parse(int argc, char **argv, struct cli *c, char *err, size_t n)
 		         : "a --latency sweep");
 		return EX_USAGE;
 	}
+	if (c->export_spec && (rc = check_export(c, strategies != NULL, err, n)))
+		return rc;
 	if (c->action == ACT_RUN && c->step && !c->all_orders &&
 	    (rc = check_step(c, strategies != NULL, err, n)))
 		return rc;

@@ -57,6 +57,7 @@ struct cli {
 	int both;                       /* -b sqlite,postgres: the run on each, side by side */
 	char hidden[200];               /* --present: the strategies not shown */
 	const char *schedule;           /* --schedule, as given; NULL for a free run */
+	const char *export_spec;        /* --export-spec FILE ("-": stdout), or NULL */
 	int step;                       /* --step: the dashboard in step mode */
 	const char *record;             /* --record FILE.cast, or NULL */
 	int record_virtual;             /* --record-clock virtual */

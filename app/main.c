@@ -21,6 +21,7 @@
 
 #include "cli.h"
 #include "compare.h"
+#include "exportspec.h"
 #include "lesson.h"
 #include "both.h"
 #include "orders.h"
@@ -503,6 +504,10 @@ int main(int argc, char **argv)
 	if ((rc = takes_open(&takes, &cli, &cfg)) != 0)
 		return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;
 	start_signal_thread();
+	if (cli.export_spec) {          /* app/exportspec.c */
+		rc = exportspec_run(&cli, &cfg, set_current, was_interrupted);
+		return lesson.path ? lesson_finish(&lesson, &cli, rc) : rc;
+	}
 	if (cli.nlatencies > 1)
 		return sweep_run(&cli, &cfg, set_current, was_interrupted);
 	cli.seed = cfg.seed;            /* given or fresh, printed in the table */

@@ -208,6 +208,10 @@ struct scenario {
 	/* The trace's closing line, after "result: ": what the database holds against
 	 * what it should, and the anomaly by name.  Deterministic: golden files hold it. */
 	void (*result)(const struct scn_check *c, int64_t committed, char *buf, size_t n);
+	/* A query that shows what the database holds at the end, the rows check()
+	 * judges, for the last step of a spec file exported from a schedule
+	 * (--export-spec); NULL: none. */
+	const char *final_sql;
 	const void *data;               /* the scenario's own data (a spec), or NULL */
 };
 

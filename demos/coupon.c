@@ -449,4 +449,5 @@ const struct scenario demo_coupon = {
 	.check = check,
 	.verdict = verdict,
 	.result = result,
+	.final_sql = "SELECT coupon_code, customer FROM redemptions ORDER BY customer",
 };

@@ -359,4 +359,5 @@ const struct scenario demo_product = {
 	.check = check,
 	.verdict = verdict,
 	.result = result,
+	.final_sql = "SELECT number_sold FROM products WHERE id = 1",
 };

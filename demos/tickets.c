@@ -331,4 +331,5 @@ const struct scenario demo_tickets = {
 	.check = check,
 	.verdict = verdict,
 	.result = result,
+	.final_sql = "SELECT id, booked_by FROM seats WHERE booked_by IS NOT NULL ORDER BY id",
 };

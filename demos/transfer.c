@@ -331,4 +331,5 @@ const struct scenario demo_transfer = {
 	.check = check,
 	.verdict = verdict,
 	.result = result,
+	.final_sql = "SELECT id, owner, balance FROM accounts ORDER BY id",
 };
