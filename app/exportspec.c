@@ -68,6 +68,7 @@ struct collect {
 	int deadlock;                   /* every remaining step waited at some point */
 	int victim;                     /* the thread the database failed to break it */
 	int oom;
+	int multi_wait;                 /* two or more threads waited at the same time */
 	struct trace *trace;            /* the trace, printed or kept; NULL: none */
 };
 
@@ -167,8 +168,12 @@ static void on_event(const struct event *e, void *arg)
 		c->cur[e->thread] = c->n++;
 		break;
 	case EV_WAIT:
-		if (x)
+		if (x && !x->waited) {
 			x->waited = 1;
+			for (int t = 1; t <= c->nthreads; t++)
+				if (t != e->thread && c->cur[t] >= 0 && c->v[c->cur[t]].waited)
+					c->multi_wait = 1;
+		}
 		break;
 	case EV_DONE:
 		if (x) {
@@ -373,11 +378,13 @@ static void write_spec(FILE *f, const struct spec_doc *d)
 	const struct scn_strategy *st = &scn->strategies[cfg->strategies[0]];
 	const struct collect *c = d->c;
 	const char *file = strcmp(d->cli->export_spec, "-") ? d->cli->export_spec : "FILE.spec";
-	int pg = cfg->db->row_locks, pin = pg && c->deadlock && c->victim;
+	int pg = cfg->db->row_locks, pin = pg && c->deadlock && c->victim, nowait = 0;
 	char cmd[1024], tables[16][64], word[64];
 	int ntables = 0;
 
 	command_line(d->cli, cfg, cmd, sizeof cmd);
+	for (int i = 0; i < c->n && !pg; i++)
+		nowait |= (c->v[i].effects & EFF_NOWAIT) != 0;
 	fprintf(f, "# racelab %s, strategy %s: one schedule, as a spec file for PostgreSQL's\n"
 	        "# isolation tester.  Exported by racelab %s from the run of\n#\n#   %s\n#\n",
 	        scn->name, st->name, RACELAB_VERSION, cmd);
@@ -420,18 +427,42 @@ static void write_spec(FILE *f, const struct spec_doc *d)
 		fprintf(f, "# The SQL is %s's, as this run sent it to %s", cfg->db->title,
 		        cfg->db->title);
 		if (d->db_only)
-			fprintf(f, ":\n# %s is not PostgreSQL, so PostgreSQL's isolationtester refuses"
-			        " this file.\n# %s takes the database's write lock, where"
-			        " PostgreSQL locks rows\n# (SELECT ... FOR UPDATE).  For PostgreSQL,"
-			        " export the schedule with -b postgres.\n", cfg->db->begin_locked,
-			        cfg->db->begin_locked);
+			fprintf(f, ":\n# %s takes the whole database's write lock, where PostgreSQL"
+			        " locks rows\n# (SELECT ... FOR UPDATE), and PostgreSQL has no %s:"
+			        " there each\n# such step fails with a syntax error, and this file"
+			        " does not replay the\n# run.  For PostgreSQL, export the schedule with"
+			        " -b postgres.\n", cfg->db->begin_locked, cfg->db->begin_locked);
 		else
-			fprintf(f, ".  PostgreSQL accepts every statement\n# too (racelab spec %s -b"
-			        " postgres, or isolationtester), but decides\n# for itself: it locks"
-			        " rows, not the database, so its waits and errors may\n# differ from"
-			        " this trace.  For PostgreSQL's own run, export with -b postgres.\n",
-			        file);
+			fprintf(f, ".  PostgreSQL accepts every statement\n# too, but decides for"
+			        " itself: it locks rows, not the database, so there\n# the waits and"
+			        " errors may differ from this trace, and a step that waits\n# where"
+			        " SQLite failed may wait for a step this order sends only later\n#"
+			        " (the tester then waits for its timeout).  For PostgreSQL's own run,\n#"
+			        " export the schedule with -b postgres.\n");
 	}
+	if (c->multi_wait)
+		comment(f, "\n"
+		        "Caution: in this run several sessions waited at the same time.  Which of\n"
+		        "them the database lets go first when the lock comes free is its choice,\n"
+		        "not this file's: SQLite keeps no queue (whichever waiter tries first takes\n"
+		        "the lock), and on PostgreSQL the waiters for a row another transaction\n"
+		        "updated race for its new version.  The trace above is what happened in\n"
+		        "the run; a replay may let another waiter go first.\n");
+	if (pin)
+		comment(f, "\n"
+		        "In a deadlock, the trace above shows the failed session's ROLLBACK before\n"
+		        "the other session's <... completed> (racelab holds the survivor's line\n"
+		        "until the victim has rolled back, so the cause comes first); the tester\n"
+		        "prints the survivor's completion first, since it looks at every waiting\n"
+		        "step while it waits for the victim's.  The same steps, results and\n"
+		        "errors; those two lines change places.\n");
+	if (nowait)
+		comment(f, "\n"
+		        "A step marked to take its lock only if it is free now (NOWAIT) cannot\n"
+		        "say so in SQLite's SQL: racelab's busy handler gives up at its first\n"
+		        "call instead.  Its session's setup says it for the session: PRAGMA\n"
+		        "busy_timeout = 0 turns every busy handler off, so a lock another holds\n"
+		        "fails the statement at once (SQLITE_BUSY), as it did in the run.\n");
 	if (pin)
 		comment(f, "\n"
 		        "The run ended in a deadlock, and the database broke it by failing one\n"
@@ -466,6 +497,11 @@ static void write_spec(FILE *f, const struct spec_doc *d)
 		if (pin)
 			fprintf(f, "setup { SET deadlock_timeout = '%s'; }\n", t == c->victim ? "1s"
 			        : "60s");
+		for (int i = 0; i < c->n && nowait; i++)
+			if (c->v[i].thread == t && (c->v[i].effects & EFF_NOWAIT)) {
+				fprintf(f, "setup { PRAGMA busy_timeout = 0; }\n");
+				break;
+			}
 		for (int i = 0; i < c->n; i++) {
 			const struct xstep *x = &c->v[i];
 			int from;
