@@ -68,7 +68,8 @@ struct collect {
 	int deadlock;                   /* every remaining step waited at some point */
 	int victim;                     /* the thread the database failed to break it */
 	int oom;
-	int multi_wait;                 /* two or more threads waited at the same time */
+	int multi_wait;                 /* a step ended while two or more others waited:
+	                                   which of them goes on is the database's choice */
 	struct trace *trace;            /* the trace, printed or kept; NULL: none */
 };
 
@@ -125,6 +126,16 @@ static void append_note(char **note, const char *text)
 	*note = more;
 }
 
+/* How many threads' steps wait for a lock now. */
+static int waiting(const struct collect *c)
+{
+	int n = 0;
+
+	for (int t = 1; t <= c->nthreads; t++)
+		n += c->cur[t] >= 0 && c->v[c->cur[t]].waited;
+	return n;
+}
+
 static void on_event(const struct event *e, void *arg)
 {
 	struct collect *c = arg;
@@ -168,14 +179,12 @@ static void on_event(const struct event *e, void *arg)
 		c->cur[e->thread] = c->n++;
 		break;
 	case EV_WAIT:
-		if (x && !x->waited) {
+		if (x)
 			x->waited = 1;
-			for (int t = 1; t <= c->nthreads; t++)
-				if (t != e->thread && c->cur[t] >= 0 && c->v[c->cur[t]].waited)
-					c->multi_wait = 1;
-		}
 		break;
 	case EV_DONE:
+		if (x && !x->waited && waiting(c) >= 2)
+			c->multi_wait = 1;      /* it may have freed a lock several wait for */
 		if (x) {
 			x->has_value = e->has_value;
 			x->value = e->value;
@@ -183,6 +192,8 @@ static void on_event(const struct event *e, void *arg)
 		c->cur[e->thread] = -1;
 		break;
 	case EV_FAIL:
+		if (x && !x->waited && waiting(c) >= 2)
+			c->multi_wait = 1;
 		if (x) {
 			x->failed = 1;
 			if (c->deadlock && !c->victim)
@@ -191,14 +202,14 @@ static void on_event(const struct event *e, void *arg)
 		c->cur[e->thread] = -1;
 		break;
 	case EV_SKIP:
-		snprintf(line, sizeof line, "t%d skipped its step %s here: the application decided"
-		         " so in C, from what its earlier steps returned, and sent nothing",
-		         e->thread, e->step ? e->step : "?");
+		snprintf(line, sizeof line, "t%d skipped %s here, and sent nothing: the application"
+		         " decided so in C,\nfrom what its steps had returned", e->thread,
+		         e->step ? e->step : "?");
 		append_note(&c->pending[e->thread], line);
 		break;
 	case EV_RETRY:
-		snprintf(line, sizeof line, "t%d's operation failed (%.96s), was rolled back, and"
-		         " starts again: these are its second attempt's statements", e->thread,
+		snprintf(line, sizeof line, "t%d's operation failed and was rolled back (%.96s);\n"
+		         "it starts again here: the statements of its next attempt", e->thread,
 		         e->text);
 		append_note(&c->pending[e->thread], line);
 		break;
