@@ -40,6 +40,8 @@ my $ROOT = "$FindBin::Bin/..";
 my $PG = $ENV{RACELAB_TEST_PG};
 my $CI = ($ENV{CI} // '') eq 'true';
 my $tmp = private_tmp();
+my $spec_dir = tempdir(CLEANUP => 1);   # specs the docs export, then run (outside
+                                        # $tmp: run_once keys keep their names)
 
 sub slurp_file {
     my ($f) = @_;
@@ -228,6 +230,16 @@ sub prepare {
             (my $base = $w[$i + 1]) =~ s{.*/}{};
             $w[$i + 1] = tempdir(DIR => $tmp) . "/$base";
         }
+    }
+    # An exported spec goes to our directory, and a later "racelab spec" of the
+    # same name reads it from there (the docs show the two in that order).
+    for my $i (0 .. $#w - 1) {
+        next unless $w[$i] eq '--export-spec' && $w[$i + 1] ne '-';
+        (my $base = $w[$i + 1]) =~ s{.*/}{};
+        $w[$i + 1] = "$spec_dir/$base";
+    }
+    if (@w > 1 && $w[0] eq 'spec' && $w[1] !~ m{/}) {
+        $w[1] = "$spec_dir/$w[1]" if -e "$spec_dir/$w[1]";
     }
     # The dashboard's own commands run on a terminal: see on_terminal below.
     # A lesson there prints straight through (lesson.t tests its pauses).
