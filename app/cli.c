@@ -426,7 +426,8 @@ static int check_export(struct cli *c, int strategies_given, char *err, size_t n
 	if (c->action != ACT_RUN) {
 		snprintf(err, n, "--export-spec writes a scenario's --schedule run as a spec file:"
 		         " it has no place in '%s'", c->action == ACT_SPEC ? "spec" : c->action ==
-		         ACT_MATRIX ? "matrix" : c->action == ACT_COMPARE ? "compare" : "lessons");
+		         ACT_MATRIX ? "matrix" : c->action == ACT_COMPARE ? "compare" : c->action ==
+		         ACT_LESSON ? "lesson N" : "lessons");
 		return EX_USAGE;
 	}
 	if (c->all_orders || !c->schedule) {

@@ -124,6 +124,20 @@ int main(void)
 	refused("compare -b sqlite,postgres", "-b sqlite,postgres has no place");
 	refused("compare coupon product", "unexpected argument 'product'");
 
+	/* --export-spec: one strategy's schedule, written as a spec file */
+	is_int(parse("-s naive --schedule random --export-spec -", &c, err), 0,
+	       "--export-spec - with a random schedule parses");
+	is_str(c.export_spec, "-", "... and '-' is stdout, not an option");
+	is_int(c.ops, 1, "... with -n 1 unless given");
+	is_int(c.output, OUT_TEXT, "... and the text report, never the dashboard");
+	refused("-s naive --export-spec x.spec", "give --schedule");
+	refused("-s naive --schedule all --export-spec x.spec", "not 'all'");
+	refused("--schedule random --export-spec x.spec", "one strategy at a time: name one with -s");
+	refused("-s naive,atomic --schedule random --export-spec x.spec", "one strategy at a time");
+	refused("-s naive --schedule random --json --export-spec -", "--json");
+	refused("-s naive --schedule random --procs --export-spec x.spec", "cannot go with --procs");
+	refused("-s naive --schedule random --export-spec", "needs a value");
+	refused("spec x.spec --export-spec y.spec", "no place in 'spec'");
 	refused("--step -s naive,atomic", "--step runs exactly one strategy, not 2");
 	refused("--step -t 10", "-t 10 is too many (allowed 1 to 9 with --step)");
 	refused("--step --no-ui", "cannot go with --no-ui");
