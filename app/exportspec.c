@@ -354,8 +354,8 @@ static void command_line(const struct cli *cli, const struct run_config *cfg, ch
 	if (cfg->db != db_sqlite() && len < n)
 		len += (size_t)snprintf(buf + len, n - len, " -b %s", cfg->db->name);
 	if (len < n)
-		snprintf(buf + len, n - len, " --schedule \"%s\" --export-spec %s", cfg->schedule,
-		         cli->export_spec);
+		snprintf(buf + len, n - len, random ? " --schedule %s --export-spec %s"
+		         : " --schedule \"%s\" --export-spec %s", cfg->schedule, cli->export_spec);
 }
 
 /* Write a comment: each line of TEXT after "# " (lines of TEXT end in '\n'). */
