@@ -13,7 +13,7 @@ use Time::HiRes ();
 use Encode ();
 
 our @EXPORT = qw($RACELAB backends racelab racelab_json private_tmp wait_exit);
-our @EXPORT_OK = qw(tmux capture pane_var wait_for $TMUX_TIMEOUT);
+our @EXPORT_OK = qw(tmux capture pane_var wait_for tmux_start $TMUX_TIMEOUT);
 our %EXPORT_TAGS = (tmux => \@EXPORT_OK);
 
 our $RACELAB = $ENV{RACELAB} or BAIL_OUT('RACELAB is not set: run the tests with make test');
@@ -128,6 +128,20 @@ sub wait_for {
     }
     diag("timed out waiting for $what; the pane shows:\n$text");
     return undef;
+}
+
+# Start racelab ARGS (a shell-quoted string) in a new session NAME of WxH, with
+# ENV set; after it exits the pane shows "racelab-exit=STATUS" and the terminal's
+# modes ("tty: icanon echo"), then waits, so a test can read both.
+sub tmux_start {
+    my ($name, $w, $h, $args, %env) = @_;
+    my $env = join ' ', map { "$_='$env{$_}'" } sort keys %env;
+    my $cmd = "env $env $RACELAB $args; echo racelab-exit=\$?;"
+        . " echo tty: \$(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo);"
+        . " sleep 600";
+    tmux('new-session', '-d', '-s', $name, '-x', $w, '-y', $h,
+         '-e', 'LANG=C.UTF-8', '-e', 'LC_ALL=C.UTF-8', $cmd)
+        or BAIL_OUT("tmux cannot start a session");
 }
 
 sub slurp {

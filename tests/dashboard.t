@@ -21,18 +21,6 @@ use Time::HiRes qw(sleep time);
 
 plan skip_all => 'tmux is not installed' if system('tmux -V >/dev/null 2>&1') != 0;
 
-# Start racelab ARGS in a new session of WxH; after it exits the pane shows its exit
-# status and the terminal modes, then waits.
-sub start {
-    my ($name, $w, $h, $args, %env) = @_;
-    my $env = join ' ', map { "$_='$env{$_}'" } sort keys %env;
-    my $cmd = "env $env $RACELAB $args; echo racelab-exit=\$?;"
-        . " echo tty: \$(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo);"
-        . " sleep 600";
-    tmux('new-session', '-d', '-s', $name, '-x', $w, '-y', $h,
-         '-e', 'LANG=C.UTF-8', '-e', 'LC_ALL=C.UTF-8', $cmd)
-        or BAIL_OUT("tmux cannot start a session");
-}
 
 sub panels_and_lanes {
     my ($t) = @_;
@@ -54,7 +42,7 @@ for my $b (backends()) {
     my $tmp = private_tmp();
     my $args = "-b $backend -t 2 -n 3" . (defined $where ? " -d '$where'" : '');
     my $s = "full-$backend";
-    start($s, 132, 40, $args, TMPDIR => $tmp, RACELAB_PACE_MS => 40);
+    tmux_start($s, 132, 40, $args, TMPDIR => $tmp, RACELAB_PACE_MS => 40);
     my $t = wait_for($s, \&panels_and_lanes, 'the panels');
     ok($t, "$backend 132x40: three panels with their lanes and live counts");
     like($t // '', qr/so far/, "$backend 132x40: live figures are labelled so far");
@@ -81,7 +69,7 @@ for my $b (backends()) {
 
 # --- the keys: pause, speed, help, restart -------------------------------------
 {
-    start('keys', 132, 40, '-n 1000', TMPDIR => private_tmp());
+    tmux_start('keys', 132, 40, '-n 1000', TMPDIR => private_tmp());
     ok(wait_for('keys', qr/running [1-9]\.\d s/, 'a second of running'), 'keys: the run is going');
     tmux('send-keys', '-t', 'keys', 'Space');
     ok(wait_for('keys', qr/PAUSED/, 'PAUSED'), 'keys: space pauses');
@@ -107,7 +95,7 @@ for my $b (backends()) {
 # --- the database lost mid-run: the terminal first, then the error, exit 69 -------
 for my $b (grep { $_->[0] eq 'postgres' } backends()) {
     my $where = $b->[1];
-    start('lost', 132, 40, "-b postgres -d '$where' -n 1000", TMPDIR => private_tmp());
+    tmux_start('lost', 132, 40, "-b postgres -d '$where' -n 1000", TMPDIR => private_tmp());
     ok(wait_for('lost', \&panels_and_lanes, 'the panels'), 'database lost: the dashboard is up');
     # Every connection racelab has, the workers' and the harness's own.
     my $killed = `psql -XAtq '$where' -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = 'racelab' AND pid <> pg_backend_pid()"`;
@@ -122,7 +110,7 @@ for my $b (grep { $_->[0] eq 'postgres' } backends()) {
 # --- the other sizes the course is shown at -------------------------------------
 for my $size ([80, 24], [200, 60]) {
     my ($w, $h) = @$size;
-    start("size$w", $w, $h, '-n 1000', TMPDIR => private_tmp());
+    tmux_start("size$w", $w, $h, '-n 1000', TMPDIR => private_tmp());
     my $t = wait_for("size$w", \&panels_and_lanes, 'the panels');
     ok($t, "${w}x$h: three panels with their lanes and live counts");
     ok($t && !grep({ length > $w } split /\n/, $t), "${w}x$h: nothing runs past the edge");
@@ -133,7 +121,7 @@ for my $size ([80, 24], [200, 60]) {
 
 # --- resize redraws --------------------------------------------------------------
 {
-    start('resize', 132, 40, '-n 1000', TMPDIR => private_tmp());
+    tmux_start('resize', 132, 40, '-n 1000', TMPDIR => private_tmp());
     ok(wait_for('resize', \&panels_and_lanes, 'the panels'), 'resize: the dashboard is up');
     tmux('resize-window', '-t', 'resize', '-x', 100, '-y', 30);
     my $t = wait_for('resize', sub {
@@ -153,7 +141,7 @@ for my $size ([80, 24], [200, 60]) {
 
 # --- a tiny terminal: the message, then recovery ------------------------------------
 {
-    start('tiny', 30, 8, '-n 1000', TMPDIR => private_tmp());
+    tmux_start('tiny', 30, 8, '-n 1000', TMPDIR => private_tmp());
     my $t = wait_for('tiny', qr/too small/i, 'the too-small message');
     ok($t, 'tiny: a 30x8 terminal shows the too-small message');
     is(scalar(grep { /\S/ } split /\n/, $t // ''), 1, 'tiny: on one line, and nothing else');
@@ -167,7 +155,7 @@ for my $size ([80, 24], [200, 60]) {
 # --- Ctrl-C: exits 130, restores the terminal, leaves nothing behind ----------------
 {
     my $tmp = private_tmp();
-    start('ctrlc', 132, 40, '-n 1000', TMPDIR => $tmp);
+    tmux_start('ctrlc', 132, 40, '-n 1000', TMPDIR => $tmp);
     ok(wait_for('ctrlc', \&panels_and_lanes, 'the panels'), 'Ctrl-C: the dashboard is up');
     tmux('send-keys', '-t', 'ctrlc', 'C-c');
     my $t = wait_for('ctrlc', qr/racelab-exit=\d+/, 'racelab to exit');
@@ -191,7 +179,7 @@ for my $b (backends()) {
 
     # Keys typed ahead, all at once: the run takes them in order.
     my $s = "step-win-$backend";
-    start($s, 132, 40, "product -s naive -t 2 --step $db", TMPDIR => private_tmp());
+    tmux_start($s, 132, 40, "product -s naive -t 2 --step $db", TMPDIR => private_tmp());
     ok(wait_for($s, qr/your move: 1 or 2 moves that thread one step/, 'step mode'),
        "$backend step: the dashboard waits for the learner's move");
     like(capture($s), qr/Goal: make the counter lose a sale/, "$backend step: the goal is shown");
@@ -215,7 +203,7 @@ for my $b (backends()) {
 
     # The locked strategy: T2 waits for T1 (at begin on SQLite, at lock on PostgreSQL).
     $s = "step-locked-$backend";
-    start($s, 132, 40, "product -s locked -t 2 --step $db", TMPDIR => private_tmp());
+    tmux_start($s, 132, 40, "product -s locked -t 2 --step $db", TMPDIR => private_tmp());
     ok(wait_for($s, qr/your move/, 'step mode'), "$backend step locked: waits for a move");
     my @keys = $backend eq 'postgres' ? qw(1 1 2 2) : qw(1 1 2);
     tmux('send-keys', '-t', $s, @keys);
@@ -242,7 +230,7 @@ for my $b (backends()) {
 # Undo, one key at a time, then another order: no sale lost.
 {
     my $s = 'step-undo';
-    start($s, 132, 40, 'product -s naive -t 2 --step', TMPDIR => private_tmp());
+    tmux_start($s, 132, 40, 'product -s naive -t 2 --step', TMPDIR => private_tmp());
     ok(wait_for($s, qr/your move/, 'step mode'), 'undo: step mode is up');
     my $n = 0;
     for my $k (qw(1 2 1 2)) {
@@ -279,7 +267,7 @@ for my $b (backends()) {
 # Keys for threads the run does not have; s turns a free run into step mode.
 {
     my $s = 'step-one';
-    start($s, 132, 40, 'coupon -t 1 --step', TMPDIR => private_tmp());
+    tmux_start($s, 132, 40, 'coupon -t 1 --step', TMPDIR => private_tmp());
     ok(wait_for($s, qr/your move: 1 moves that thread/, 'step mode'), 'one thread: step mode is up');
     tmux('send-keys', '-t', $s, '2');
     ok(wait_for($s, qr/there is no T2: this run has one thread, T1 \(-t 1\)/, 'the refusal'),
@@ -293,7 +281,7 @@ for my $b (backends()) {
     ok(wait_for($s, qr/racelab-exit=0/, 'racelab to exit'), 'one thread: q exits 0');
 
     $s = 'step-toggle';
-    start($s, 132, 40, '-n 1000', TMPDIR => private_tmp());
+    tmux_start($s, 132, 40, '-n 1000', TMPDIR => private_tmp());
     ok(wait_for($s, \&panels_and_lanes, 'the panels'), 'toggle: a free run is up');
     tmux('send-keys', '-t', $s, 's');
     my $t = wait_for($s, qr/your move/, 'step mode');
@@ -311,7 +299,7 @@ for my $b (backends()) {
     my ($backend, $where) = @$b;
     my $db = "-b $backend" . (defined $where ? " -d '$where'" : '');
     my $s = "present-$backend";
-    start($s, 80, 24, "product $db --present -s naive,locked -t 2 -n 1", TMPDIR => private_tmp());
+    tmux_start($s, 80, 24, "product $db --present -s naive,locked -t 2 -n 1", TMPDIR => private_tmp());
     my $t = wait_for($s, qr/space\/n next step/, 'the presenter');
     ok($t && $t =~ /─ naive / && $t =~ /─ locked /, "$backend present 80x24: two panels");
     unlike($t // '', qr/T1 \S/, "$backend present: paused until a key moves it");
@@ -337,7 +325,7 @@ for my $b (backends()) {
 }
 {
     my $s = 'present-schedule';
-    start($s, 100, 30, "product --present -s naive --schedule 't1.read t2.read t1.write t2.write'",
+    tmux_start($s, 100, 30, "product --present -s naive --schedule 't1.read t2.read t1.write t2.write'",
           TMPDIR => private_tmp());
     ok(wait_for($s, qr/space\/n next step/, 'the presenter'), 'present --schedule: up');
     for my $n (1 .. 4) {
@@ -353,7 +341,7 @@ for my $b (backends()) {
 
     # A lesson's demo, presented: lesson 2 is the same schedule.
     $s = 'present-lesson';
-    start($s, 100, 30, "lesson 2 --present", TMPDIR => private_tmp());
+    tmux_start($s, 100, 30, "lesson 2 --present", TMPDIR => private_tmp());
     ok(wait_for($s, qr/-- run it on the dashboard/, 'the lesson text'),
        'lesson 2 --present: the text first, then a pause');
     tmux('send-keys', '-t', $s, 'Enter');
@@ -371,7 +359,7 @@ for my $b (backends()) {
 
 # --- NO_COLOR, and a terminal that cannot position the cursor --------------------
 {
-    start('nocolor', 132, 40, '-n 1000', TMPDIR => private_tmp(), NO_COLOR => 1);
+    tmux_start('nocolor', 132, 40, '-n 1000', TMPDIR => private_tmp(), NO_COLOR => 1);
     ok(wait_for('nocolor', \&panels_and_lanes, 'the panels'), 'NO_COLOR: the dashboard is up');
     my $esc = capture('nocolor', '-e');
     unlike($esc, qr/\e\[(?:[0-9;]*;)?(?:3[0-7]|4[0-7]|38;5;\d+|48;5;\d+)m/,
@@ -379,7 +367,7 @@ for my $b (backends()) {
     tmux('send-keys', '-t', 'nocolor', 'q');
     ok(wait_for('nocolor', qr/racelab-exit=0/, 'racelab to exit'), 'NO_COLOR: q exits 0');
 
-    start('dumb', 132, 40, '-n 2 -t 2', TMPDIR => private_tmp(), TERM => 'dumb');
+    tmux_start('dumb', 132, 40, '-n 2 -t 2', TMPDIR => private_tmp(), TERM => 'dumb');
     my $t = wait_for('dumb', qr/racelab-exit=\d+/, 'racelab to exit');
     like($t // '', qr/strategy\s+expected\s+observed/, 'TERM=dumb: the text report, not the dashboard');
     unlike($t // '', qr/space\s+pause/, 'TERM=dumb: no dashboard was drawn');

@@ -18,49 +18,16 @@ use utf8;
 use open qw(:std :encoding(UTF-8));
 use FindBin;
 use lib $FindBin::Bin;
-use RaceTest;
+use RaceTest qw(:DEFAULT :tmux);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
 plan skip_all => 'tmux is not installed' if system('tmux -V >/dev/null 2>&1') != 0;
 
-my $SOCK = private_tmp() . '/tmux';
-my $TIMEOUT = $ENV{RACELAB_TMUX_TIMEOUT} // 30;
-END { local $?; system("tmux -S '$SOCK' kill-server 2>/dev/null") if $SOCK && -S $SOCK; }
 
-sub tmux { return system('tmux', '-S', $SOCK, '-f', '/dev/null', @_) == 0 }
-sub capture {
-    my ($s, @opt) = @_;
-    return scalar `tmux -S '$SOCK' capture-pane -p @opt -t '$s' 2>/dev/null`;
-}
-sub pane_var { my ($s, $v) = @_; my $x = `tmux -S '$SOCK' display -p -t '$s' '#{$v}'`; chomp $x; $x }
 sub press { my ($s, @k) = @_; tmux('send-keys', '-t', $s, @k) }
 
-# Start racelab ARGS in a new session of WxH; after it exits the pane shows its
-# exit status and the terminal modes, then waits.
-sub start {
-    my ($name, $w, $h, $args, %env) = @_;
-    my $env = join ' ', map { "$_='$env{$_}'" } sort keys %env;
-    my $cmd = "env $env $RACELAB $args; echo racelab-exit=\$?;"
-        . " echo tty: \$(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo);"
-        . " sleep 600";
-    tmux('new-session', '-d', '-s', $name, '-x', $w, '-y', $h,
-         '-e', 'LANG=C.UTF-8', '-e', 'LC_ALL=C.UTF-8', $cmd)
-        or BAIL_OUT("tmux cannot start a session");
-}
 
-sub wait_for {
-    my ($name, $check, $what) = @_;
-    my $end = time + $TIMEOUT;
-    my $text = '';
-    while (time < $end) {
-        $text = capture($name);
-        return $text if ref $check eq 'CODE' ? $check->($text) : $text =~ $check;
-        sleep 0.05;
-    }
-    diag("timed out waiting for $what; the pane shows:\n$text");
-    return undef;
-}
 
 # Everything the pane has printed (history and screen), wrapped lines joined.
 sub scrollback { return capture($_[0], '-J', '-S', '-') }
@@ -98,7 +65,7 @@ for my $b (backends()) {
     my $tmp = private_tmp();
 
     # --step: every order waits for the keys, so each screen is known.
-    start($s, 100, 32, "product -s naive --schedule all --step $db", TMPDIR => $tmp,
+    tmux_start($s, 100, 32, "product -s naive --schedule all --step $db", TMPDIR => $tmp,
           RACELAB_PACE_MS => 20);
     # The whole first frame: the title, the tally and the footer.
     my $t = wait_for($s, qr/order 1 of 6: t1\.read t1\.write t2\.read t2\.write.*\[ \]\s+order/s,
@@ -151,7 +118,7 @@ for my $b (backends()) {
 # Quit after one order: the text holds that order, and says the others were not played.
 {
     my $s = 'orders-one';
-    start($s, 100, 32, 'product -s naive --schedule all --step', TMPDIR => private_tmp());
+    tmux_start($s, 100, 32, 'product -s naive --schedule all --step', TMPDIR => private_tmp());
     ok(wait_for($s, qr/your move/, 'step mode'), 'one order: step mode');
     press($s, qw(n n n n));
     ok(wait_for($s, qr/naive: 0 of 1 order played/, 'order 1 played'), 'one order: played');
@@ -168,7 +135,7 @@ for my $b (backends()) {
 # followed by the next without a key.
 {
     my $s = 'orders-80';
-    start($s, 80, 24, 'product --schedule all', TMPDIR => private_tmp(), RACELAB_PACE_MS => 10);
+    tmux_start($s, 80, 24, 'product --schedule all', TMPDIR => private_tmp(), RACELAB_PACE_MS => 10);
     my $t = wait_for($s, sub { $_[0] =~ /order 2 of 6: t1\.read t2\.read t1\.write t2\.write/
                                && $_[0] =~ /─ naive / && $_[0] =~ /^ naive: \d of \d order/m },
                      'order 2');
@@ -195,7 +162,7 @@ for my $where (map { $_->[1] } @pg) {
     };
     my $schedule = 't1.begin t1.lock t2.begin t2.lock t1.write t1.commit t2.write t2.commit';
     my $s = 'both-locked';
-    start($s, 132, 40, "product -s locked -b sqlite,postgres -d \"$where\" --schedule \"$schedule\"",
+    tmux_start($s, 132, 40, "product -s locked -b sqlite,postgres -d \"$where\" --schedule \"$schedule\"",
           TMPDIR => private_tmp(), RACELAB_PACE_MS => 20);
     my $t = wait_for($s, sub { (() = $_[0] =~ /✓ ok: all 2 sales counted/g) == 2 } , 'both verdicts');
     ok($t, 'both: the schedule plays to its end on both backends');
@@ -227,7 +194,7 @@ for my $where (map { $_->[1] } @pg) {
     # 80x24: the panels are narrow (steps by their first letter), and the wait
     # is still marked on the step that waited.
     $s = 'both-80';
-    start($s, 80, 24, "product -s locked -b sqlite,postgres -d \"$where\" --schedule \"$schedule\"",
+    tmux_start($s, 80, 24, "product -s locked -b sqlite,postgres -d \"$where\" --schedule \"$schedule\"",
           TMPDIR => private_tmp(), RACELAB_PACE_MS => 20);
     $t = wait_for($s, sub { (() = $_[0] =~ /✓ ok: all 2 sales counted/g) == 2 }, 'both verdicts');
     ok(fits($t, 80), 'both 80x24: nothing runs past the edge');
@@ -239,7 +206,7 @@ for my $where (map { $_->[1] } @pg) {
 
     # Step mode: a key moves a thread on the backend that can take it.
     $s = 'both-step';
-    start($s, 132, 40, "product -s locked -t 2 --step -b sqlite,postgres -d \"$where\"",
+    tmux_start($s, 132, 40, "product -s locked -t 2 --step -b sqlite,postgres -d \"$where\"",
           TMPDIR => private_tmp());
     ok(wait_for($s, qr/your move/, 'step mode'), 'both step: the dashboard waits for a move');
     press($s, qw(1 1 2));
@@ -268,7 +235,7 @@ for my $where (map { $_->[1] } @pg) {
     # A free run on both, 80x24, then Ctrl-C: every schema dropped.
     $s = 'both-free';
     my $tmp = private_tmp();
-    start($s, 80, 24, "product -b sqlite,postgres -d \"$where\" -n 1000", TMPDIR => $tmp);
+    tmux_start($s, 80, 24, "product -b sqlite,postgres -d \"$where\" -n 1000", TMPDIR => $tmp);
     $t = wait_for($s, qr/SQLite · naive/, 'the panels');
     ok(fits($t, 80), 'both free 80x24: nothing runs past the edge');
     like($t // '', qr/panels 1-3 of 6/, 'both free 80x24: SQLite\'s three panels, and the others paged');
@@ -290,7 +257,7 @@ for my $where (map { $_->[1] } @pg) {
 
     # Too small for two panels.
     $s = 'both-tiny';
-    start($s, 40, 10, "product -s naive -b sqlite,postgres -d \"$where\" -n 1000",
+    tmux_start($s, 40, 10, "product -s naive -b sqlite,postgres -d \"$where\" -n 1000",
           TMPDIR => private_tmp());
     ok(wait_for($s, qr/too small/i, 'the too-small message'), 'both 40x10: too small, and it says so');
     press($s, 'q');

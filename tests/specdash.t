@@ -21,7 +21,7 @@ use utf8;
 use open qw(:std :encoding(UTF-8));
 use FindBin;
 use lib $FindBin::Bin;
-use RaceTest;
+use RaceTest qw(:DEFAULT :tmux);
 use Test::More;
 use Time::HiRes qw(sleep time);
 
@@ -29,42 +29,9 @@ plan skip_all => 'tmux is not installed' if system('tmux -V >/dev/null 2>&1') !=
 
 my $ROOT = "$FindBin::Bin/..";
 my $SPEC = "$ROOT/specs/two-writers.spec";
-my $SOCK = private_tmp() . '/tmux';
-my $TIMEOUT = $ENV{RACELAB_TMUX_TIMEOUT} // 30;
-END { local $?; system("tmux -S '$SOCK' kill-server 2>/dev/null") if $SOCK && -S $SOCK; }
 
-sub tmux { return system('tmux', '-S', $SOCK, '-f', '/dev/null', @_) == 0 }
-sub capture {
-    my ($s, @opt) = @_;
-    return scalar `tmux -S '$SOCK' capture-pane -p @opt -t '$s' 2>/dev/null`;
-}
-sub pane_var { my ($s, $v) = @_; my $x = `tmux -S '$SOCK' display -p -t '$s' '#{$v}'`; chomp $x; $x }
 
-# Start racelab ARGS in a new session of WxH; after it exits the pane shows its
-# exit status and the terminal modes, then waits.
-sub start {
-    my ($name, $w, $h, $args, %env) = @_;
-    my $env = join ' ', map { "$_='$env{$_}'" } sort keys %env;
-    my $cmd = "env $env $RACELAB $args; echo racelab-exit=\$?;"
-        . " echo tty: \$(stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo);"
-        . " sleep 600";
-    tmux('new-session', '-d', '-s', $name, '-x', $w, '-y', $h,
-         '-e', 'LANG=C.UTF-8', '-e', 'LC_ALL=C.UTF-8', $cmd)
-        or BAIL_OUT("tmux cannot start a session");
-}
 
-sub wait_for {
-    my ($name, $check, $what) = @_;
-    my $end = time + $TIMEOUT;
-    my $text = '';
-    while (time < $end) {
-        $text = capture($name);
-        return $text if ref $check eq 'CODE' ? $check->($text) : $text =~ $check;
-        sleep 0.05;
-    }
-    diag("timed out waiting for $what; the pane shows:\n$text");
-    return undef;
-}
 
 sub restored {
     my ($name, $label) = @_;
@@ -112,7 +79,7 @@ for my $b (backends()) {
     # --- played at a pace, every permutation; the text after q is racelab spec's ---
     my $s = "play-$backend";
     my $tmp = private_tmp();
-    start($s, 80, 24, "spec $SPEC $db", TMPDIR => $tmp, RACELAB_PACE_MS => 20);
+    tmux_start($s, 80, 24, "spec $SPEC $db", TMPDIR => $tmp, RACELAB_PACE_MS => 20);
     my $t = wait_for($s, qr/^─ 1  one ─+┬─ 2  two ─+┬─ 3  count ─+$/m, 'the lanes');
     ok($t, "$backend play 80x24: one lane per session, each titled with its key and name");
     $t = wait_for($s, qr/permutation 3 of 3.*\n.*permutation finished/, 'the last permutation');
@@ -132,7 +99,7 @@ for my $b (backends()) {
     # --- step mode: you choose the order ----------------------------------------
     $s = "step-$backend";
     $tmp = private_tmp();
-    start($s, 80, 24, "spec $SPEC $db --step", TMPDIR => $tmp);
+    tmux_start($s, 80, 24, "spec $SPEC $db --step", TMPDIR => $tmp);
     ok(wait_for($s, qr/your move: 1 to 3 picks the session/, 'step mode'),
        "$backend step: the dashboard waits for the learner's move");
     tmux('send-keys', '-t', $s, '>');
@@ -185,7 +152,7 @@ for my $b (grep { $_->[0] eq 'postgres' } backends()) {
     my $where = $b->[1];
     my $before = schemas($where);
     my $s = 'matrix';
-    start($s, 80, 24, "matrix --show P4 --level 'read committed' -b postgres -d '$where'",
+    tmux_start($s, 80, 24, "matrix --show P4 --level 'read committed' -b postgres -d '$where'",
           RACELAB_PACE_MS => 20);
     my $t = wait_for($s, qr/P4 lost update: happened \(Hermitage: happens, agrees\)/, 'the verdict');
     ok($t, 'matrix --show P4 read committed: the lost update happens on the dashboard');
@@ -208,7 +175,7 @@ for my $b (grep { $_->[0] eq 'postgres' } backends()) {
 # --- Ctrl-C, a small terminal, NO_COLOR and ASCII ---------------------------------
 {
     my $tmp = private_tmp();
-    start('ctrlc', 80, 24, "spec $SPEC --step", TMPDIR => $tmp);
+    tmux_start('ctrlc', 80, 24, "spec $SPEC --step", TMPDIR => $tmp);
     ok(wait_for('ctrlc', qr/your move/, 'step mode'), 'Ctrl-C: the dashboard is up');
     tmux('send-keys', '-t', 'ctrlc', '1', '1');
     ok(wait_for('ctrlc', qr/2 of 7 steps/, 'two steps'), 'Ctrl-C: two steps taken');
@@ -225,7 +192,7 @@ for my $b (grep { $_->[0] eq 'postgres' } backends()) {
 for my $b (grep { $_->[0] eq 'postgres' } backends()) {
     my $where = $b->[1];
     my $before = schemas($where);
-    start('ctrlc-pg', 80, 24, "spec $SPEC -b postgres -d '$where' --step");
+    tmux_start('ctrlc-pg', 80, 24, "spec $SPEC -b postgres -d '$where' --step");
     ok(wait_for('ctrlc-pg', qr/your move/, 'step mode'), 'postgres Ctrl-C: the dashboard is up');
     tmux('send-keys', '-t', 'ctrlc-pg', '>', '1', '1', '2', '2');
     ok(wait_for('ctrlc-pg', qr/│⏳ two_pens/, 'a wait'), 'postgres Ctrl-C: a step waits');
@@ -235,7 +202,7 @@ for my $b (grep { $_->[0] eq 'postgres' } backends()) {
     is(schemas($where), $before, 'postgres Ctrl-C: no schema left behind');
 }
 {
-    start('tiny', 40, 10, "spec $SPEC --step", TMPDIR => private_tmp());
+    tmux_start('tiny', 40, 10, "spec $SPEC --step", TMPDIR => private_tmp());
     my $t = wait_for('tiny', qr/too small/i, 'the too-small message');
     ok($t, 'tiny: a 40x10 terminal shows the too-small message');
     is(scalar(grep { /\S/ } split /\n/, $t // ''), 1, 'tiny: on one line, and nothing else');
@@ -245,7 +212,7 @@ for my $b (grep { $_->[0] eq 'postgres' } backends()) {
     like(wait_for('tiny', qr/racelab-exit=\d+/, 'racelab to exit') // '', qr/racelab-exit=0/,
          'tiny: q exits 0');
 
-    start('ascii', 100, 30, "spec $SPEC --step", TMPDIR => private_tmp(), NO_COLOR => 1,
+    tmux_start('ascii', 100, 30, "spec $SPEC --step", TMPDIR => private_tmp(), NO_COLOR => 1,
           LANG => 'C', LC_ALL => 'C');
     ok(wait_for('ascii', qr/your move/, 'step mode'), 'ASCII, NO_COLOR: the dashboard is up');
     tmux('send-keys', '-t', 'ascii', '>', '1', '1', '2', '2');
