@@ -1183,8 +1183,8 @@ static void draw_status(WINDOW *w, int cols, const struct viz_model *m,
 static void draw_footer(WINDOW *w, int y, int cols, const struct viz_model *m,
                         const struct viz_view *v)
 {
-	struct { char key[8]; const char *what; int optional; } keys[9];
-	int n = 0, used = 0, total = 0;
+	struct viz_footer_key keys[9];
+	int n = 0;
 
 #define KEY(k, w, o) (snprintf(keys[n].key, sizeof keys[n].key, "%s", k), \
                       keys[n].what = (w), keys[n].optional = (o), n++)
@@ -1211,6 +1211,13 @@ static void draw_footer(WINDOW *w, int y, int cols, const struct viz_model *m,
 	KEY("?", v->help ? "close help" : "help", 0);
 	KEY("q", "quit", 0);
 #undef KEY
+	viz_draw_keys(w, y, cols, keys, n);
+}
+
+void viz_draw_keys(WINDOW *w, int y, int cols, struct viz_footer_key *keys, int n)
+{
+	int used = 0, total = 0;
+
 	for (int i = 0; i < n; i++)
 		total += 2 + viz_width(keys[i].key) + 3 + viz_width(keys[i].what);
 	/* Too wide: leave out the keys the help also lists, last first. */

@@ -75,6 +75,17 @@ void viz_draw(WINDOW *w, const struct viz_model *m, const struct viz_view *v);
 
 /* The parts, for tests. */
 void viz_draw_too_small(WINDOW *w, int npanels);
+
+/* One key of a footer: the key, what it does, and whether the footer may leave
+ * it out when the line is too narrow (the help lists it anyway). */
+struct viz_footer_key {
+	char key[12];
+	const char *what;
+	int optional;
+};
+/* Draw KEYS[0..N) on row Y of W, COLS wide: " key  what  " each; when they do not
+ * fit, the optional ones are left out, last first. */
+void viz_draw_keys(WINDOW *w, int y, int cols, struct viz_footer_key *keys, int n);
 /* Lane THREAD (1-based) of panel PANEL at (y, x), WIDTH columns. */
 void viz_draw_lane(WINDOW *w, int y, int x, int width, const struct viz_model *m,
                    int panel, int thread, const struct viz_view *v);

@@ -293,8 +293,8 @@ static void tester_line(const struct spec *sp, const struct specplay_state *st, 
 
 static void draw_footer(WINDOW *w, int y, int cols, struct sdash *d)
 {
-	struct { char key[12]; const char *what; int optional; } keys[10];
-	int n = 0, used = 0, total = 0;
+	struct viz_footer_key keys[10];
+	int n = 0;
 
 #define KEY(k, wh, o) (snprintf(keys[n].key, sizeof keys[n].key, "%s", k), \
                        keys[n].what = (wh), keys[n].optional = (o), n++)
@@ -319,23 +319,7 @@ static void draw_footer(WINDOW *w, int y, int cols, struct sdash *d)
 	KEY("?", d->help ? "close help" : "help", 0);
 	KEY("q", "quit", 0);
 #undef KEY
-	for (int i = 0; i < n; i++)
-		total += 2 + viz_width(keys[i].key) + 3 + viz_width(keys[i].what);
-	for (int i = n - 1; i >= 0 && total > cols; i--)
-		if (keys[i].optional) {
-			total -= 2 + viz_width(keys[i].key) + 3 + viz_width(keys[i].what);
-			keys[i].what = NULL;
-		}
-	for (int i = 0; i < n && used < cols; i++) {
-		char buf[64];
-
-		if (!keys[i].what)
-			continue;
-		snprintf(buf, sizeof buf, " %.12s ", keys[i].key);
-		used += viz_put(w, y, used, cols - used, VS_KEY, buf);
-		snprintf(buf, sizeof buf, " %s  ", keys[i].what);
-		used += viz_put(w, y, used, cols - used, VS_NORMAL, buf);
-	}
+	viz_draw_keys(w, y, cols, keys, n);
 }
 
 static void draw_help(WINDOW *w, struct sdash *d)
