@@ -12,7 +12,7 @@ use Test::More;
 use Time::HiRes ();
 use Encode ();
 
-our @EXPORT = qw($RACELAB backends racelab racelab_json private_tmp wait_exit);
+our @EXPORT = qw($RACELAB backends racelab racelab_json private_tmp wait_exit pg_query);
 our @EXPORT_OK = qw(tmux capture pane_var wait_for tmux_start $TMUX_TIMEOUT);
 our %EXPORT_TAGS = (tmux => \@EXPORT_OK);
 
@@ -76,6 +76,19 @@ sub wait_exit {
     kill 'KILL', $pid;
     waitpid($pid, 0);
     return undef;
+}
+
+# Run SQL through psql on CONNINFO (unaligned, tuples only, warnings and worse
+# only); its output with the trailing newline cut.
+sub pg_query {
+    my ($conninfo, $sql) = @_;
+    open my $fh, '-|', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', $conninfo,
+        '-c', "SET client_min_messages TO warning; $sql" or die "psql: $!";
+    local $/;
+    my $out = <$fh> // '';
+    close $fh;
+    $out =~ s/\s+\z//;
+    return $out;
 }
 
 # ---- a private tmux server ---------------------------------------------------------

@@ -45,16 +45,7 @@ sub pg_ctl {
     return system(@cmd) == 0;
 }
 
-sub psql {
-    my ($sql) = @_;
-    open my $fh, '-|', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', $pg,
-        '-c', "SET client_min_messages TO warning; $sql" or die "psql: $!";
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    $out =~ s/\s+\z//;
-    return $out;
-}
+sub psql { return pg_query($pg, $_[0]) }
 
 sub schemas { return grep { length } split /\n/, psql("SELECT nspname FROM pg_namespace"
                                                        . " WHERE nspname LIKE 'racelab%' ORDER BY 1") }

@@ -16,17 +16,7 @@ my @pg = grep { $_->[0] eq 'postgres' } backends();
 plan skip_all => 'no PostgreSQL to test against (make test starts one)' unless @pg;
 my $pg = $pg[0][1];
 
-sub psql {
-    my ($sql, $conninfo) = @_;
-    open my $fh, '-|', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', $conninfo // $pg,
-        '-c', "SET client_min_messages TO warning; $sql"
-        or die "psql: $!";
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    $out =~ s/\s+\z//;
-    return $out;
-}
+sub psql { my ($sql, $conninfo) = @_; return pg_query($conninfo // $pg, $sql) }
 
 # Unreachable servers and refused connections: 69, one line, no password.
 for my $case (['host=/nonexistent-racelab-dir user=alice password=s3cretpw dbname=shop',

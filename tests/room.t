@@ -96,17 +96,7 @@ if (!@pg) {
 }
 my $pg = $pg[0][1];
 
-sub psql {
-    my ($sql, $conninfo) = @_;
-    open my $fh, '-|', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', $conninfo // $pg,
-        '-c', "SET client_min_messages TO warning; $sql"
-        or die "psql: $!";
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    $out =~ s/\s+\z//;
-    return $out;
-}
+sub psql { my ($sql, $conninfo) = @_; return pg_query($conninfo // $pg, $sql) }
 
 # psql as someone else; returns (ok, stderr)
 sub psql_as {

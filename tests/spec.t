@@ -23,16 +23,7 @@ my @pg = grep { $_->[0] eq 'postgres' } backends();
 
 sub slurp { my ($f) = @_; open my $fh, '<', $f or return ''; local $/; my $s = <$fh>; $s // '' }
 
-sub psql {
-    my ($sql) = @_;
-    open my $fh, '-|', 'psql', '-XAtq', '-v', 'ON_ERROR_STOP=1', $pg[0][1],
-        '-c', "SET client_min_messages TO warning; $sql" or die "psql: $!";
-    local $/;
-    my $out = <$fh> // '';
-    close $fh;
-    $out =~ s/\s+\z//;
-    return $out;
-}
+sub psql { return pg_query($pg[0][1], $_[0]) }
 
 # PostgreSQL's isolationtester, from the server's own major version if we can
 # tell it, else the newest installed (postgresql-client-NN ships it).
