@@ -83,6 +83,20 @@ sub slurp { my ($f) = @_; open my $fh, '<', $f or return undef; local $/; return
 # The deterministic part of a --schedule run's text output: up to the first blank line.
 sub trace_part { my ($out) = @_; return $out =~ /\A(.*?\n)\n/s ? $1 : $out }
 
+# Run racelab CMD --no-ui; with RACELAB_BLESS set, first write its trace to FILE
+# (the golden).  Returns the status, stdout, stderr and the trace part.
+sub run_golden {
+    my ($file, @cmd) = @_;
+    my ($status, $out, $err) = racelab([@cmd, '--no-ui']);
+    my $trace = trace_part($out);
+    if ($ENV{RACELAB_BLESS}) {
+        open my $fh, '>', $file or die "$file: $!";
+        print $fh $trace;
+        close $fh;
+    }
+    return ($status, $out, $err, $trace);
+}
+
 my @backends = backends();
 my %random;     # "scenario/strategy" => backend => trace
 for my $b (@backends) {
@@ -94,14 +108,7 @@ for my $b (@backends) {
         $want = $want->{$backend} if $want->{$backend};
         my $file = "$EXPECTED/$name-$backend.out";
         my @cmd = ($scenario, '-s', $strategy, @db, '--schedule', $schedule);
-        my ($status, $out, $err) = racelab([@cmd, '--no-ui']);
-        my $trace = trace_part($out);
-
-        if ($ENV{RACELAB_BLESS}) {
-            open my $fh, '>', $file or die "$file: $!";
-            print $fh $trace;
-            close $fh;
-        }
+        my ($status, $out, $err, $trace) = run_golden($file, @cmd);
         is($status, 0, "$backend/$name: exit 0") or diag($err);
         my $expected = slurp($file);
         ok(defined $expected, "$backend/$name: $file exists");
@@ -214,14 +221,7 @@ for my $b (@backends) {
         my ($more, $line) = @{ $per->{$backend} // [{}, undef] };
         my $file = "$EXPECTED/$name-$backend.out";
         my @cmd = ($scenario, '-s', $strategy, @db, '--schedule', $schedule);
-        my ($status, $out, $err) = racelab([@cmd, '--no-ui']);
-        my $trace = trace_part($out);
-
-        if ($ENV{RACELAB_BLESS}) {
-            open my $fh, '>', $file or die "$file: $!";
-            print $fh $trace;
-            close $fh;
-        }
+        my ($status, $out, $err, $trace) = run_golden($file, @cmd);
         is($status, 0, "$backend/$name: exit 0") or diag($err);
         is($trace, slurp($file) // '', "$backend/$name: the trace is exactly $name-$backend.out");
         like($trace, $line, "$backend/$name: the trace shows where it waits or fails") if $line;
