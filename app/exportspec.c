@@ -73,44 +73,6 @@ struct collect {
 	struct trace *trace;            /* the trace, printed or kept; NULL: none */
 };
 
-/* SQL with its bound values written in as SQL literals ('' inside a string). */
-static void render(const char *sql, const struct ev_arg *args, int nargs, char *buf,
-                   size_t n)
-{
-	size_t len = 0;
-
-	for (const char *p = sql; *p && len + 1 < n; p++) {
-		if (*p == '$' && p[1] >= '1' && p[1] <= '9') {
-			char *end;
-			int i = (int)strtol(p + 1, &end, 10) - 1;
-			char val[2 * EV_TEXT + 8];
-			size_t k = 0;
-
-			p = end - 1;
-			if (i < nargs && args[i].type == DB_INT) {
-				snprintf(val, sizeof val, "%lld", (long long)args[i].i);
-			} else if (i < nargs && args[i].type == DB_TEXT) {
-				val[k++] = '\'';
-				for (const char *s = args[i].s; *s && k + 3 < sizeof val; s++) {
-					if (*s == '\'')
-						val[k++] = '\'';
-					val[k++] = *s;
-				}
-				val[k++] = '\'';
-				val[k] = '\0';
-			} else {
-				snprintf(val, sizeof val, "NULL");
-			}
-			len += (size_t)snprintf(buf + len, n - len, "%s", val);
-			if (len >= n)
-				len = n - 1;
-		} else {
-			buf[len++] = *p;
-		}
-	}
-	buf[len] = '\0';
-}
-
 static void append_note(char **note, const char *text)
 {
 	size_t old = *note ? strlen(*note) : 0;
@@ -164,7 +126,7 @@ static void on_event(const struct event *e, void *arg)
 		memset(x, 0, sizeof *x);
 		x->thread = e->thread;
 		x->step = e->step ? e->step : "step";
-		render(e->sql ? e->sql : "", e->args, e->nargs, x->sql, sizeof x->sql);
+		trace_render_sql(e->sql ? e->sql : "", e->args, e->nargs, x->sql, sizeof x->sql);
 		x->role = e->role;
 		x->effects = e->effects;
 		x->key_arg = e->key_arg;
@@ -287,7 +249,7 @@ static enum db_status record_exec(db_conn *conn, const char *sql, const db_value
 		if (args[i].type == DB_TEXT)
 			snprintf(ea[i].s, sizeof ea[i].s, "%s", args[i].s);
 	}
-	render(sql, ea, nargs < EV_ARGS ? nargs : EV_ARGS, buf, sizeof buf);
+	trace_render_sql(sql, ea, nargs < EV_ARGS ? nargs : EV_ARGS, buf, sizeof buf);
 	if (rec->n == rec->cap) {
 		int cap = rec->cap ? 2 * rec->cap : 16;
 		char **more = realloc(rec->sql, (size_t)cap * sizeof *more);

@@ -50,6 +50,21 @@ void trace_lines_clear(struct trace_lines *l)
 	memset(l, 0, sizeof *l);
 }
 
+/* S as an SQL string literal in BUF: quoted, a quote inside written twice. */
+static void sql_literal(char *buf, size_t n, const char *s)
+{
+	size_t k = 0;
+
+	buf[k++] = '\'';
+	for (; *s && k + 3 < n; s++) {
+		if (*s == '\'')
+			buf[k++] = '\'';
+		buf[k++] = *s;
+	}
+	buf[k++] = '\'';
+	buf[k] = '\0';
+}
+
 void trace_render_sql(const char *sql, const struct ev_arg *args, int nargs, char *buf,
                       size_t n)
 {
@@ -66,7 +81,7 @@ void trace_render_sql(const char *sql, const struct ev_arg *args, int nargs, cha
 			if (i < nargs && args[i].type == DB_INT)
 				snprintf(val, sizeof val, "%lld", (long long)args[i].i);
 			else if (i < nargs && args[i].type == DB_TEXT)
-				snprintf(val, sizeof val, "'%s'", args[i].s);
+				sql_literal(val, sizeof val, args[i].s);
 			else
 				snprintf(val, sizeof val, "NULL");
 			len += (size_t)snprintf(buf + len, n - len, "%s", val);

@@ -55,7 +55,8 @@ struct trace_lines {
 void trace_lines_add(const char *line, void *arg);
 void trace_lines_clear(struct trace_lines *l);
 
-/* SQL with its bound values written in, for people to read: $1 -> 'C0001'. */
+/* SQL with its bound values written in as SQL literals, for people to read and
+ * for a spec file to run: $1 -> 'C0001', a quote inside written twice. */
 void trace_render_sql(const char *sql, const struct ev_arg *args, int nargs, char *buf,
                       size_t n);
 
